@@ -1,0 +1,100 @@
+// Graph: personcls's in-memory description of an inference model, independent of the
+// file format it came from (TFLite today; ONNX and our own checkpoints later).
+//
+// Ownership: a Graph owns (through `storage`) every byte that its constant tensors point
+// at, so a Graph can be moved and shared freely; an Interpreter keeps a shared_ptr to the
+// Graph it runs. Shapes are static (batch included); layouts are TFLite's: activations
+// NHWC, conv filters OHWI, depthwise filters 1HW(C*M), fully-connected weights [out, in].
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace personcls {
+
+enum class DType : uint8_t { kFloat32, kInt8, kUint8, kInt16, kInt32, kInt64 };
+
+const char* DTypeName(DType type);
+size_t DTypeSize(DType type);
+
+struct QuantParams {
+  std::vector<float> scale;         // empty: not quantized; 1: per tensor; N: per channel
+  std::vector<int32_t> zero_point;  // same length as scale
+  int axis = 0;                     // channel axis of per-channel quantization
+
+  bool empty() const { return scale.empty(); }
+  bool per_channel() const { return scale.size() > 1; }
+};
+
+struct TensorDesc {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  std::vector<int32_t> shape;
+  QuantParams quant;
+  // Constant data (weights, biases, shape operands) or nullptr for activations. Points
+  // into Graph::storage; aligned to at least 16 bytes.
+  const uint8_t* data = nullptr;
+
+  bool is_constant() const { return data != nullptr; }
+  int64_t num_elements() const;
+  int64_t num_bytes() const { return num_elements() * static_cast<int64_t>(DTypeSize(dtype)); }
+};
+
+enum class OpType : uint8_t {
+  kAdd,
+  kAveragePool2D,
+  kConv2D,
+  kDepthwiseConv2D,
+  kDequantize,
+  kFullyConnected,
+  kLogistic,
+  kMaxPool2D,
+  kMean,
+  kPad,
+  kQuantize,
+  kReshape,
+  kSoftmax,
+};
+const char* OpTypeName(OpType type);  // TFLite's name, e.g. "CONV_2D"
+
+enum class Activation : uint8_t { kNone, kRelu, kRelu6 };
+enum class Padding : uint8_t { kSame, kValid };
+const char* ActivationName(Activation a);
+
+// Options of every supported op in one flat struct; each op reads the fields it needs.
+struct OpOptions {
+  Padding padding = Padding::kValid;
+  int stride_h = 1, stride_w = 1;
+  int dilation_h = 1, dilation_w = 1;
+  int filter_h = 1, filter_w = 1;  // pooling window
+  int depth_multiplier = 1;
+  Activation activation = Activation::kNone;
+  float softmax_beta = 1.0f;
+  bool keep_dims = false;  // MEAN
+};
+
+struct OpDesc {
+  OpType type = OpType::kAdd;
+  int version = 1;
+  std::vector<int> inputs;   // tensor indices; -1 = optional input left out
+  std::vector<int> outputs;  // tensor indices
+  OpOptions options;
+};
+
+struct Graph {
+  std::vector<TensorDesc> tensors;
+  std::vector<OpDesc> ops;  // in execution order
+  std::vector<int> inputs;  // graph input tensor indices
+  std::vector<int> outputs;
+  std::string description;                                // producer text from the file
+  std::map<std::string, std::vector<uint8_t>> metadata;   // name -> bytes (copied)
+  std::vector<std::shared_ptr<const void>> storage;       // owners of constant data
+
+  int64_t ParameterCount() const;  // elements of all constant tensors except shape operands
+};
+
+}  // namespace personcls

@@ -1,0 +1,71 @@
+// Interpreter: runs a Graph.
+//
+// Create() validates the graph, prepares every op (all shape and quantization math, weight
+// packing for fast kernels), plans tensor lifetimes into one arena and allocates it once.
+// Invoke() then allocates nothing. The Interpreter shares ownership of its Graph; input and
+// output pointers stay valid for the Interpreter's lifetime. Not thread-safe: one Invoke()
+// at a time per Interpreter (create one per thread instead).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "personcls/graph.h"
+#include "personcls/status.h"
+
+namespace personcls {
+
+enum class KernelSet {
+  kFast,       // AVX2/FMA kernels where the CPU has them, reference kernels otherwise
+  kReference,  // plain-loop reference kernels only (the specification)
+};
+
+struct InterpreterOptions {
+  int num_threads = 1;
+  KernelSet kernels = KernelSet::kFast;
+};
+
+struct OpInfo {
+  OpType type;
+  std::string kernel;  // the kernel chosen at prepare time, e.g. "s8_conv2d_ref"
+  int64_t macs = 0;    // multiply-accumulates per invoke
+};
+
+class Interpreter {
+ public:
+  static Expected<std::unique_ptr<Interpreter>> Create(std::shared_ptr<const Graph> graph, InterpreterOptions options = {});
+  ~Interpreter();
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+
+  const Graph& graph() const;
+  int num_inputs() const;
+  int num_outputs() const;
+  const TensorDesc& input_desc(int i) const;
+  const TensorDesc& output_desc(int i) const;
+  // Arena memory of the i-th graph input/output; valid until the Interpreter is destroyed.
+  void* input_data(int i);
+  const void* output_data(int i) const;
+
+  // Runs all ops. Never allocates; the only failure is a programmer error (asserted).
+  void Invoke();
+
+  void set_num_threads(int n);
+  // Bytes of the single activation arena (tensors and kernel scratch), as planned.
+  size_t arena_bytes() const;
+  // Bytes of prepared per-op data that live as long as the Interpreter (requantization
+  // tables, packed weights).
+  size_t persistent_bytes() const;
+  std::vector<OpInfo> op_infos() const;
+  int64_t total_macs() const;
+
+ private:
+  struct Impl;
+  explicit Interpreter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace personcls

@@ -1,0 +1,51 @@
+#include "personcls/preprocess.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace personcls {
+
+namespace {
+std::string ShapeText(const std::vector<int32_t>& s) {
+  std::string t = "[";
+  for (size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
+  return t + "]";
+}
+}  // namespace
+
+Status FillInputTensor(const Image& image, const TensorDesc& desc, void* data, const std::optional<InputNormalization>& norm) {
+  if (desc.shape.size() != 4 || desc.shape[0] != 1 || (desc.shape[3] != 1 && desc.shape[3] != 3) || desc.shape[1] < 1 || desc.shape[2] < 1)
+    return Status::Error("model input " + ShapeText(desc.shape) + " is not an image tensor [1,H,W,1|3]");
+  if (desc.dtype != DType::kInt8 && desc.dtype != DType::kFloat32)
+    return Status::Error(std::string("model input type ") + DTypeName(desc.dtype) + " not supported for images");
+  if (desc.dtype == DType::kInt8 && norm && desc.quant.scale.size() != 1)
+    return Status::Error("int8 model input has no per-tensor quantization");
+  const int h = desc.shape[1], w = desc.shape[2], c = desc.shape[3];
+  Image resized = ResizeBilinear(image, w, h);
+  Image pixels = c == 1 ? ToGray(resized) : ToRgb(resized);
+  const size_t n = static_cast<size_t>(h) * w * c;
+  if (desc.dtype == DType::kInt8) {
+    auto* out = static_cast<int8_t*>(data);
+    if (!norm) {
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<int8_t>(static_cast<int>(pixels.pixels[i]) - 128);
+    } else {
+      const float s = desc.quant.scale[0];
+      const int32_t z = desc.quant.zero_point[0];
+      for (size_t i = 0; i < n; ++i) {
+        const float x = (static_cast<float>(pixels.pixels[i]) - norm->mean) * norm->scale;
+        const float q = std::round(x / s) + static_cast<float>(z);
+        out[i] = static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
+      }
+    }
+  } else {
+    auto* out = static_cast<float*>(data);
+    if (!norm) {
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(pixels.pixels[i]) / 255.0f;
+    } else {
+      for (size_t i = 0; i < n; ++i) out[i] = (static_cast<float>(pixels.pixels[i]) - norm->mean) * norm->scale;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace personcls

@@ -1,0 +1,74 @@
+#include "runtime/conv_common.h"
+
+#include "runtime/quant_math.h"
+
+namespace personcls {
+
+Status PrepareSpatialGeometry(const TensorDesc& input, const TensorDesc& output, int k_h, int k_w, const OpOptions& o,
+                              ConvGeometry& g) {
+  PCLS_RETURN_IF_ERROR(ExpectRank(input, 4, "input"));
+  PCLS_RETURN_IF_ERROR(ExpectRank(output, 4, "output"));
+  if (o.stride_h < 1 || o.stride_w < 1 || o.stride_h > 1024 || o.stride_w > 1024) return Status::Error("invalid stride");
+  if (o.dilation_h < 1 || o.dilation_w < 1 || o.dilation_h > 1024 || o.dilation_w > 1024) return Status::Error("invalid dilation");
+  if (k_h < 1 || k_w < 1 || k_h > 1024 || k_w > 1024) return Status::Error("invalid kernel size");
+  g.batch = input.shape[0];
+  g.in_h = input.shape[1];
+  g.in_w = input.shape[2];
+  g.in_c = input.shape[3];
+  g.k_h = k_h;
+  g.k_w = k_w;
+  g.stride_h = o.stride_h;
+  g.stride_w = o.stride_w;
+  g.dilation_h = o.dilation_h;
+  g.dilation_w = o.dilation_w;
+  const bool same = o.padding == Padding::kSame;
+  g.out_h = ConvOutputSize(same, g.in_h, k_h, g.stride_h, g.dilation_h);
+  g.out_w = ConvOutputSize(same, g.in_w, k_w, g.stride_w, g.dilation_w);
+  if (g.out_h < 1 || g.out_w < 1) return Status::Error("kernel larger than input " + ShapeString(input.shape));
+  g.pad_top = same ? ConvLeadingPadding(g.stride_h, g.dilation_h, g.in_h, k_h, g.out_h) : 0;
+  g.pad_left = same ? ConvLeadingPadding(g.stride_w, g.dilation_w, g.in_w, k_w, g.out_w) : 0;
+  g.out_c = output.shape[3];
+  if (output.shape[0] != g.batch || output.shape[1] != g.out_h || output.shape[2] != g.out_w)
+    return Status::Error("output shape " + ShapeString(output.shape) + " disagrees with computed [" + std::to_string(g.batch) + "," +
+                         std::to_string(g.out_h) + "," + std::to_string(g.out_w) + "," + std::to_string(g.out_c) + "]");
+  return Status::Ok();
+}
+
+Status PrepareS8ConvQuant(const TensorDesc& input, const TensorDesc& filter, const TensorDesc& output, int out_channels,
+                          Activation act, S8ConvQuant& out) {
+  PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(input, "input"));
+  PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(output, "output"));
+  const size_t n = filter.quant.scale.size();
+  if (n != 1 && n != static_cast<size_t>(out_channels))
+    return Status::Error("filter has " + std::to_string(n) + " scales for " + std::to_string(out_channels) + " output channels");
+  for (int32_t zp : filter.quant.zero_point)
+    if (zp != 0) return Status::Error("int8 filter zero point must be 0 (symmetric weights)");
+  out.multiplier.resize(n);
+  out.shift.resize(n);
+  for (size_t c = 0; c < n; ++c) {
+    const double real = static_cast<double>(input.quant.scale[0]) * static_cast<double>(filter.quant.scale[c]) /
+                        static_cast<double>(output.quant.scale[0]);
+    int shift = 0;
+    quant::QuantizeMultiplier(real, &out.multiplier[c], &shift);
+    out.shift[c] = shift;
+  }
+  S8Requant& q = out.requant;
+  q.input_offset = -input.quant.zero_point[0];
+  q.output_offset = output.quant.zero_point[0];
+  q.multiplier = out.multiplier.data();
+  q.shift = out.shift.data();
+  q.per_tensor = n == 1;
+  quant::ActivationRangeInt8(act, output.quant.scale[0], output.quant.zero_point[0], &q.act_min, &q.act_max);
+  return Status::Ok();
+}
+
+Status CheckBias(const TensorDesc* bias, int channels, DType type) {
+  if (!bias) return Status::Ok();
+  if (!bias->is_constant()) return Status::Error("bias must be constant");
+  PCLS_RETURN_IF_ERROR(ExpectType(*bias, type, "bias"));
+  if (bias->num_elements() != channels)
+    return Status::Error("bias has " + std::to_string(bias->num_elements()) + " elements for " + std::to_string(channels) + " channels");
+  return Status::Ok();
+}
+
+}  // namespace personcls

@@ -1,0 +1,37 @@
+// Fast (SIMD, multi-threaded) implementations of the heavy ops, chosen at prepare time.
+//
+// A Make* function returns nullptr when no fast kernel fits (CPU without AVX2/FMA, a
+// geometry the fast kernels do not cover); the op then runs its reference kernel. A
+// FastKernel copies or packs everything it needs from the arguments (weights, bias,
+// requantization tables), so the arguments need not outlive the call. Results: int8
+// bit-identical to the reference kernels, float32 within 1e-5 relative.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "runtime/kernel_params.h"
+
+namespace personcls {
+
+class FastKernel {
+ public:
+  virtual ~FastKernel() = default;
+  // input/output: NHWC activations as given to the op; scratch: scratch_bytes() of memory.
+  virtual void Run(const void* input, void* output, void* scratch, int num_threads) const = 0;
+  virtual size_t scratch_bytes() const { return 0; }
+  virtual size_t persistent_bytes() const = 0;
+  virtual std::string name() const = 0;
+};
+
+// True when the CPU (and OS) support AVX2 and FMA.
+bool CpuHasAvx2Fma();
+
+std::unique_ptr<FastKernel> MakeFastS8Conv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias);
+std::unique_ptr<FastKernel> MakeFastF32Conv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias);
+std::unique_ptr<FastKernel> MakeFastS8DwConv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias);
+std::unique_ptr<FastKernel> MakeFastF32DwConv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias);
+
+}  // namespace personcls
