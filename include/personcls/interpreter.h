@@ -26,6 +26,8 @@ enum class KernelSet {
 struct InterpreterOptions {
   int num_threads = 1;
   KernelSet kernels = KernelSet::kFast;
+  // Create() fails instead of allocating an arena larger than this.
+  size_t max_arena_bytes = size_t{1} << 30;
 };
 
 struct OpInfo {

@@ -132,6 +132,9 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const
     else
       impl->scratch_offsets[-t - 1] = static_cast<int64_t>(plan.offsets[r]);
   }
+  if (plan.total_bytes > options.max_arena_bytes)
+    return Status::Error("model needs an arena of " + std::to_string(plan.total_bytes) + " bytes, over the limit of " +
+                         std::to_string(options.max_arena_bytes));
   const size_t alloc = (std::max<size_t>(plan.total_bytes, 1) + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
   impl->arena.reset(static_cast<uint8_t*>(std::aligned_alloc(kArenaAlignment, alloc)));
   if (!impl->arena) return Status::Error("cannot allocate an arena of " + std::to_string(alloc) + " bytes");

@@ -273,7 +273,6 @@ Expected<Graph> ReadTflite(std::shared_ptr<const std::vector<uint8_t>> bytes, co
   if (model->subgraphs()->size() > 1) return Fail(name, "models with several subgraphs (control flow) are not supported");
   const tflite::SubGraph* sg = model->subgraphs()->Get(0);
   if (!sg->tensors() || sg->tensors()->size() == 0) return Fail(name, "subgraph has no tensors");
-  if (!sg->operators() || sg->operators()->size() == 0) return Fail(name, "subgraph has no operators");
 
   Graph graph;
   graph.storage.push_back(bytes);
@@ -293,6 +292,7 @@ Expected<Graph> ReadTflite(std::shared_ptr<const std::vector<uint8_t>> bytes, co
   if (!s.ok()) return Fail(name, "subgraph: " + s.message());
   if (graph.inputs.empty() || graph.outputs.empty()) return Fail(name, "subgraph has no inputs or no outputs");
 
+  if (!sg->operators() || sg->operators()->size() == 0) return Fail(name, "subgraph has no operators");
   const auto* codes = model->operator_codes();
   for (size_t i = 0; i < sg->operators()->size(); ++i) {
     const tflite::Operator* fb_op = sg->operators()->Get(static_cast<flatbuffers::uoffset_t>(i));

@@ -1,0 +1,137 @@
+#include "cli_common.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "personcls/image.h"
+
+namespace personcls::cli {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> SplitLabels(const std::string& text) {
+  std::vector<std::string> labels;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const size_t end = comma == std::string::npos ? text.size() : comma;
+    std::string label = text.substr(start, end - start);
+    const size_t b = label.find_first_not_of(" \t"), e = label.find_last_not_of(" \t");
+    labels.push_back(b == std::string::npos ? "" : label.substr(b, e - b + 1));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return labels;
+}
+
+LoadedModel LoadModelOrThrow(const ModelOptions& options) {
+  if (options.model.empty()) throw CliError{"no model given (--model FILE)"};
+  if (options.threads < 1 || options.threads > 256) throw CliError{"--threads must be 1..256"};
+  if (options.kernels != "fast" && options.kernels != "ref") throw CliError{"--kernels must be 'fast' or 'ref'"};
+  auto graph = LoadModelFile(options.model);
+  if (!graph.ok()) throw CliError{graph.status().message()};
+  InterpreterOptions io;
+  io.num_threads = options.threads;
+  io.kernels = options.kernels == "ref" ? KernelSet::kReference : KernelSet::kFast;
+  auto interpreter = Interpreter::Create(*graph, io);
+  if (!interpreter.ok()) throw CliError{options.model + ": " + interpreter.status().message()};
+  LoadedModel m;
+  m.graph = *graph;
+  m.interpreter = std::move(interpreter).value();
+  if (m.interpreter->num_inputs() != 1 || m.interpreter->num_outputs() < 1)
+    throw CliError{options.model + ": expected one input tensor"};
+  const int64_t classes = m.interpreter->output_desc(0).num_elements();
+  if (!options.labels.empty()) {
+    m.labels = SplitLabels(options.labels);
+  } else if (auto it = m.graph->metadata.find("labels"); it != m.graph->metadata.end()) {
+    m.labels = SplitLabels(std::string(it->second.begin(), it->second.end()));
+  } else if (classes == 2) {
+    m.labels = {"Not a person", "Person"};
+  }
+  if (m.labels.empty())
+    for (int64_t i = 0; i < classes; ++i) m.labels.push_back(std::to_string(i));
+  if (static_cast<int64_t>(m.labels.size()) != classes)
+    throw CliError{"--labels has " + std::to_string(m.labels.size()) + " labels but the model has " + std::to_string(classes) + " outputs"};
+  if (options.input_mean || options.input_scale) {
+    InputNormalization n;
+    if (options.input_mean) n.mean = *options.input_mean;
+    if (options.input_scale) n.scale = *options.input_scale;
+    if (!(n.scale > 0)) throw CliError{"--input-scale must be positive"};
+    m.normalization = n;
+  }
+  return m;
+}
+
+Expected<Prediction> Classify(LoadedModel& model, const std::string& path) {
+  auto image = LoadImage(path);
+  if (!image.ok()) return image.status();
+  Interpreter& it = *model.interpreter;
+  Status s = FillInputTensor(*image, it.input_desc(0), it.input_data(0), model.normalization);
+  if (!s.ok()) return s.WithContext(path);
+  it.Invoke();
+  const TensorDesc& out = it.output_desc(0);
+  Prediction p;
+  p.file = path;
+  p.raw = nlohmann::json::array();
+  const int64_t n = out.num_elements();
+  for (int64_t i = 0; i < n; ++i) {
+    if (out.dtype == DType::kInt8) {
+      const int q = static_cast<const int8_t*>(it.output_data(0))[i];
+      const float scale = out.quant.empty() ? 1.0f : out.quant.scale[0];
+      const int zp = out.quant.empty() ? 0 : out.quant.zero_point[0];
+      p.scores.push_back(scale * static_cast<float>(q - zp));
+      p.raw.push_back(q);
+    } else {
+      const float v = static_cast<const float*>(it.output_data(0))[i];
+      p.scores.push_back(v);
+      p.raw.push_back(v);
+    }
+  }
+  // argmax, first index on ties (as the goldens are scored)
+  p.index = static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
+  p.label = model.labels[p.index];
+  return p;
+}
+
+std::vector<std::string> ExpandImagePaths(const std::vector<std::string>& args) {
+  std::vector<std::string> paths;
+  for (const std::string& arg : args) {
+    std::error_code ec;
+    if (fs::is_directory(arg, ec)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(arg, fs::directory_options::skip_permission_denied, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && HasImageExtension(it->path().string())) found.push_back(it->path().string());
+      }
+      if (ec) throw CliError{arg + ": cannot read directory: " + ec.message()};
+      std::sort(found.begin(), found.end());
+      paths.insert(paths.end(), found.begin(), found.end());
+    } else {
+      paths.push_back(arg);  // a missing file is reported when it is read
+    }
+  }
+  return paths;
+}
+
+nlohmann::json PredictionJson(const Prediction& p) {
+  return nlohmann::json{{"file", p.file}, {"label", p.label}, {"index", p.index}, {"scores", p.scores}, {"raw", p.raw}};
+}
+
+ProgressBar::ProgressBar(size_t total) : total_(total), enabled_(isatty(STDERR_FILENO) && total > 0) {}
+
+void ProgressBar::Update(size_t done) {
+  if (!enabled_) return;
+  constexpr int kWidth = 40;
+  const int filled = static_cast<int>(kWidth * done / total_);
+  std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu", filled, "########################################", kWidth - filled, "", done, total_);
+  std::fflush(stderr);
+}
+
+void ProgressBar::Finish() {
+  if (enabled_) std::fprintf(stderr, "\r%*s\r", 60, "");
+}
+
+}  // namespace personcls::cli

@@ -1,0 +1,74 @@
+// Shared plumbing of the personcls subcommands: model loading, image listing, running one
+// image through a model, labels and output formatting. The CLI is thin: everything here
+// calls the library; subcommands only parse flags and print.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "personcls/interpreter.h"
+#include "personcls/model.h"
+#include "personcls/preprocess.h"
+
+namespace personcls::cli {
+
+// Thrown by subcommands to end with a one-line error and exit code 1.
+struct CliError {
+  std::string message;
+};
+
+// Options every model-running subcommand takes.
+struct ModelOptions {
+  std::string model;
+  int threads = 1;
+  std::string kernels = "fast";  // fast | ref
+  std::optional<float> input_mean;
+  std::optional<float> input_scale;
+  std::string labels;  // comma-separated; empty: model metadata or defaults
+};
+
+struct LoadedModel {
+  std::shared_ptr<const Graph> graph;
+  std::unique_ptr<Interpreter> interpreter;
+  std::vector<std::string> labels;
+  std::optional<InputNormalization> normalization;
+};
+
+LoadedModel LoadModelOrThrow(const ModelOptions& options);
+
+struct Prediction {
+  std::string file;
+  int index = 0;
+  std::string label;
+  std::vector<float> scores;  // dequantized output values
+  nlohmann::json raw;         // stored output values: ints for int8, floats for float32
+};
+
+// Decodes `path`, fills the input, invokes, reads output 0. Errors name the file.
+Expected<Prediction> Classify(LoadedModel& model, const std::string& path);
+
+// Expands files and directories (recursively, sorted) into image paths.
+std::vector<std::string> ExpandImagePaths(const std::vector<std::string>& args);
+
+std::vector<std::string> SplitLabels(const std::string& text);
+
+nlohmann::json PredictionJson(const Prediction& p);
+
+// A progress bar on stderr, drawn only when stderr is a terminal.
+class ProgressBar {
+ public:
+  explicit ProgressBar(size_t total);
+  void Update(size_t done);
+  void Finish();
+
+ private:
+  size_t total_;
+  bool enabled_;
+};
+
+// Adds --model, --threads, --kernels, --input-mean, --input-scale, --labels to `app`.
+}  // namespace personcls::cli

@@ -1,0 +1,119 @@
+// personcls eval: accuracy, confusion matrix and per-class precision/recall on a labelled
+// directory (DIR/labels.csv with lines "file,label", label = class index).
+#include <fmt/core.h>
+
+#include <fstream>
+
+#include "commands.h"
+
+namespace personcls::cli {
+namespace {
+
+struct LabelledFile {
+  std::string path;
+  int label;
+};
+
+std::vector<LabelledFile> ReadLabelsCsv(const std::string& dir, int num_classes) {
+  const std::string csv = dir + "/labels.csv";
+  std::ifstream in(csv);
+  if (!in) throw CliError{csv + ": cannot open (eval needs DIR/labels.csv with lines file,label)"};
+  std::vector<LabelledFile> files;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const size_t comma = line.rfind(',');
+    if (comma == std::string::npos) throw CliError{fmt::format("{}:{}: expected 'file,label'", csv, line_no)};
+    const std::string name = line.substr(0, comma), label_text = line.substr(comma + 1);
+    int label = 0;
+    try {
+      size_t used = 0;
+      label = std::stoi(label_text, &used);
+      if (used != label_text.size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      if (line_no == 1) continue;  // header
+      throw CliError{fmt::format("{}:{}: label '{}' is not an integer", csv, line_no, label_text)};
+    }
+    if (label < 0 || label >= num_classes)
+      throw CliError{fmt::format("{}:{}: label {} out of range for a {}-class model", csv, line_no, label, num_classes)};
+    files.push_back({dir + "/" + name, label});
+  }
+  if (files.empty()) throw CliError{csv + ": no labelled files"};
+  return files;
+}
+
+}  // namespace
+
+void RegisterEval(CLI::App& app) {
+  struct Args {
+    ModelOptions model;
+    std::string data;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("eval", "Accuracy of a model on a labelled directory (DIR/labels.csv: file,label)");
+  AddModelOptions(*cmd, args->model, true);
+  cmd->add_option("--data,-d", args->data, "Directory holding labels.csv and the images")->required();
+  cmd->add_flag("--json", args->json, "Print JSON: accuracy, confusion, per_class, predictions");
+  cmd->callback([args] {
+    LoadedModel model = LoadModelOrThrow(args->model);
+    const int k = static_cast<int>(model.labels.size());
+    const std::vector<LabelledFile> files = ReadLabelsCsv(args->data, k);
+    std::vector<std::vector<int64_t>> confusion(k, std::vector<int64_t>(k, 0));  // [true][predicted]
+    nlohmann::json predictions = nlohmann::json::array();
+    ProgressBar bar(files.size());
+    int64_t correct = 0;
+    for (size_t i = 0; i < files.size(); ++i) {
+      auto p = Classify(model, files[i].path);
+      if (!p.ok()) throw CliError{p.status().message()};
+      ++confusion[files[i].label][p->index];
+      correct += p->index == files[i].label;
+      nlohmann::json j = PredictionJson(*p);
+      j["true_index"] = files[i].label;
+      predictions.push_back(std::move(j));
+      bar.Update(i + 1);
+    }
+    bar.Finish();
+    const double accuracy = static_cast<double>(correct) / static_cast<double>(files.size());
+    nlohmann::json per_class = nlohmann::json::array();
+    for (int c = 0; c < k; ++c) {
+      int64_t tp = confusion[c][c], predicted = 0, actual = 0;
+      for (int o = 0; o < k; ++o) {
+        predicted += confusion[o][c];
+        actual += confusion[c][o];
+      }
+      per_class.push_back({{"label", model.labels[c]},
+                           {"precision", predicted ? static_cast<double>(tp) / predicted : 0.0},
+                           {"recall", actual ? static_cast<double>(tp) / actual : 0.0},
+                           {"support", actual}});
+    }
+    if (args->json) {
+      nlohmann::json out{{"model", args->model.model}, {"data", args->data},  {"images", files.size()},
+                         {"accuracy", accuracy},       {"correct", correct},    {"confusion", confusion},
+                         {"labels", model.labels},     {"per_class", per_class}, {"predictions", predictions}};
+      fmt::print("{}\n", out.dump(2));
+      return;
+    }
+    fmt::print("images:   {}\naccuracy: {:.2f} % ({} / {})\n\nconfusion (rows: true, columns: predicted)\n", files.size(), 100.0 * accuracy,
+               correct, files.size());
+    size_t width = 6;
+    for (const auto& l : model.labels) width = std::max(width, l.size());
+    fmt::print("{:>{}}", "", width + 2);
+    for (int c = 0; c < k; ++c) fmt::print("  {:>{}}", model.labels[c], width);
+    fmt::print("\n");
+    for (int r = 0; r < k; ++r) {
+      fmt::print("{:>{}}  ", model.labels[r], width);
+      for (int c = 0; c < k; ++c) fmt::print("  {:>{}}", confusion[r][c], width);
+      fmt::print("\n");
+    }
+    fmt::print("\n{:>{}}  {:>9}  {:>9}  {:>7}\n", "class", width, "precision", "recall", "support");
+    for (const auto& pc : per_class)
+      fmt::print("{:>{}}  {:>8.2f}%  {:>8.2f}%  {:>7}\n", pc["label"].get<std::string>(), width, 100.0 * pc["precision"].get<double>(),
+                 100.0 * pc["recall"].get<double>(), pc["support"].get<int64_t>());
+  });
+}
+
+}  // namespace personcls::cli

@@ -1,0 +1,18 @@
+// The personcls subcommands. Each Register* adds its CLI11 subcommand and flags and sets
+// the callback that runs it; callbacks throw CliError for one-line failures.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli_common.h"
+
+namespace personcls::cli {
+
+void AddModelOptions(CLI::App& cmd, ModelOptions& options, bool with_labels);
+
+void RegisterClassify(CLI::App& app);
+void RegisterEval(CLI::App& app);
+void RegisterInfo(CLI::App& app);
+void RegisterBench(CLI::App& app);
+
+}  // namespace personcls::cli
