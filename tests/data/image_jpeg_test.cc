@@ -1,0 +1,210 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "data/image_encoders.h"
+#include "personcls/image.h"
+#include "test_util.h"
+
+namespace personcls {
+namespace {
+
+using testing::DecodeAllPrefixes;
+using testing::DecodeMutations;
+using testing::EncodeJpeg;
+using testing::ExpectWellFormed;
+using testing::JpegOptions;
+using testing::MakePattern;
+using testing::StartsWith;
+
+// Largest per-sample difference between two images of the same shape.
+int MaxDifference(const Image& a, const Image& b) {
+  EXPECT_EQ(a.pixels.size(), b.pixels.size());
+  int worst = 0;
+  for (size_t i = 0; i < a.pixels.size() && i < b.pixels.size(); ++i) {
+    worst = std::max(worst, std::abs(a.pixels[i] - b.pixels[i]));
+  }
+  return worst;
+}
+
+// Offset of the SOF0/SOF2 marker's payload length in a JPEG we encoded.
+size_t FindSof(const std::vector<uint8_t>& jpeg) {
+  for (size_t i = 2; i + 1 < jpeg.size(); ++i) {
+    if (jpeg[i] == 0xFF && (jpeg[i + 1] == 0xC0 || jpeg[i + 1] == 0xC2)) return i + 2;
+  }
+  ADD_FAILURE() << "no SOF marker";
+  return 0;
+}
+
+TEST(DecodeJpegTest, RgbOddSizeAtQuality100) {
+  const Image source = MakePattern(7, 5, 3);
+  const std::vector<uint8_t> bytes = EncodeJpeg(source);
+  Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "cat.jpg");
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_EQ(image->width, 7);
+  EXPECT_EQ(image->height, 5);
+  EXPECT_EQ(image->channels, 3);
+  EXPECT_LE(MaxDifference(*image, source), 3);
+}
+
+TEST(DecodeJpegTest, GrayscaleGivesOneChannel) {
+  const Image source = MakePattern(13, 1, 1);
+  const std::vector<uint8_t> bytes = EncodeJpeg(source);
+  Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "gray.jpg");
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_EQ(image->width, 13);
+  EXPECT_EQ(image->height, 1);
+  EXPECT_EQ(image->channels, 1);
+  EXPECT_LE(MaxDifference(*image, source), 3);
+}
+
+TEST(DecodeJpegTest, ChromaSubsampledAndProgressive) {
+  const Image source = MakePattern(9, 11, 3);
+  for (bool progressive : {false, true}) {
+    JpegOptions options;
+    options.subsample = true;
+    options.progressive = progressive;
+    const std::vector<uint8_t> bytes = EncodeJpeg(source, options);
+    Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "p.jpg");
+    ASSERT_TRUE(image.ok()) << image.status().message();
+    EXPECT_EQ(image->width, 9);
+    EXPECT_EQ(image->height, 11);
+    EXPECT_EQ(image->channels, 3);
+    // 4:2:0 halves chroma resolution: a smooth pattern stays close, not exact.
+    EXPECT_LE(MaxDifference(*image, source), 12) << "progressive=" << progressive;
+  }
+}
+
+TEST(DecodeJpegTest, AdobeCmykIsConvertedToRgb) {
+  // libjpeg writes CMYK with an Adobe marker, so stored bytes are read as inverted ink:
+  // R = C * K / 255 of the stored values.
+  const uint8_t cmyk[4] = {200, 100, 30, 180};
+  std::vector<uint8_t> pixels;
+  for (int i = 0; i < 6 * 4; ++i) pixels.insert(pixels.end(), cmyk, cmyk + 4);
+  const std::vector<uint8_t> bytes = EncodeJpeg(6, 4, 4, pixels.data());
+  Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "cmyk.jpg");
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_EQ(image->channels, 3);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(image->at(2, 3, c), (cmyk[c] * cmyk[3] + 127) / 255, 3) << "channel " << c;
+  }
+}
+
+TEST(DecodeJpegTest, TrailingBytesAfterEoiAreIgnored) {
+  std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(8, 8, 3));
+  bytes.insert(bytes.end(), {0x00, 0x12, 0xFF, 0x34});
+  EXPECT_TRUE(DecodeJpeg(bytes.data(), bytes.size(), "t.jpg").ok());
+}
+
+TEST(DecodeJpegTest, EveryTruncationIsAnError) {
+  for (bool progressive : {false, true}) {
+    JpegOptions options;
+    options.quality = 90;
+    options.progressive = progressive;
+    const std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(16, 12, 3), options);
+    // Without the final EOI marker the decoder may or may not need more bytes; any
+    // shorter prefix misses image data and must fail rather than come back gray-filled.
+    std::vector<uint8_t> shorter(bytes.begin(), bytes.end() - 2);
+    EXPECT_EQ(DecodeAllPrefixes(DecodeJpeg, shorter, "cat.jpg"), 0) << "progressive=" << progressive;
+    std::vector<uint8_t> cut(bytes.begin(), bytes.end() - 10);
+    Expected<Image> image = DecodeJpeg(cut.data(), cut.size(), "cat.jpg");
+    ASSERT_FALSE(image.ok());
+    EXPECT_EQ(image.status().message(), "cat.jpg: truncated JPEG data");
+  }
+}
+
+TEST(DecodeJpegTest, ScanCutShortBeforeEoiIsTolerated) {
+  // Documented leniency: a scan that ends early but is followed by a real EOI marker is
+  // only a libjpeg warning ("premature end of data segment"), as in other readers; the
+  // missing blocks come out flat.
+  std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(32, 32, 3), {90, false, false, {}});
+  bytes.resize(bytes.size() - 2 - 40);
+  bytes.insert(bytes.end(), {0xFF, 0xD9});
+  Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "short.jpg");
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  ExpectWellFormed(*image);
+}
+
+TEST(DecodeJpegTest, CorruptHeaderIsAnError) {
+  std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(8, 8, 3));
+  const size_t sof = FindSof(bytes);
+  bytes[sof + 2] = 3;  // Sample precision 3 bits: invalid.
+  Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "bad.jpg");
+  ASSERT_FALSE(image.ok());
+  EXPECT_TRUE(StartsWith(image.status().message(), "bad.jpg: invalid JPEG: ")) << image.status().message();
+}
+
+TEST(DecodeJpegTest, NotAJpeg) {
+  const std::vector<uint8_t> bytes = {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'};
+  Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "x.jpg");
+  ASSERT_FALSE(image.ok());
+  EXPECT_TRUE(StartsWith(image.status().message(), "x.jpg: invalid JPEG: Not a JPEG file")) << image.status().message();
+}
+
+TEST(DecodeJpegTest, EmptyInput) {
+  Expected<Image> image = DecodeJpeg(nullptr, 0, "e.jpg");
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(), "e.jpg: empty file");
+}
+
+TEST(DecodeJpegTest, AbsurdDimensionsAreRefusedBeforeDecoding) {
+  std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(8, 8, 3));
+  const size_t sof = FindSof(bytes);
+  // SOF payload: length(2) precision(1) height(2) width(2).
+  bytes[sof + 3] = 0xFF;
+  bytes[sof + 4] = 0xDC;  // 65500
+  bytes[sof + 5] = 0xFF;
+  bytes[sof + 6] = 0xDC;
+  Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "big.jpg");
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(), "big.jpg: image too large: 65500x65500 (limit 67108864 pixels)");
+}
+
+TEST(DecodeJpegTest, TooManyProgressiveScans) {
+  // A valid file with 2 + 2 * 3 * 63 = 380 scans: DC and then every AC coefficient of
+  // every component on its own, each in a first pass and a refinement pass.
+  JpegOptions options;
+  options.scans.push_back({3, {0, 1, 2, 0}, 0, 0, 0, 1});
+  options.scans.push_back({3, {0, 1, 2, 0}, 0, 0, 1, 0});
+  for (int ah_al : {0, 1}) {
+    for (int c = 0; c < 3; ++c) {
+      for (int k = 1; k < 64; ++k) options.scans.push_back({1, {c, 0, 0, 0}, k, k, ah_al, 1 - ah_al});
+    }
+  }
+  const std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(8, 8, 3), options);
+  Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "scans.jpg");
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(), "scans.jpg: invalid JPEG: more than 256 scans");
+  // The first 256 scans alone (then EOI) are a fine, if blurry, image.
+  options.scans.resize(256);
+  const std::vector<uint8_t> fewer = EncodeJpeg(MakePattern(8, 8, 3), options);
+  EXPECT_TRUE(DecodeJpeg(fewer.data(), fewer.size(), "scans.jpg").ok());
+}
+
+TEST(DecodeJpegTest, RandomMutationsNeverCrash) {
+  const uint32_t seed = testing::TestSeed();
+  PCLS_SEED_TRACE(seed);
+  DecodeMutations(DecodeJpeg, EncodeJpeg(MakePattern(16, 16, 3), {90, false, true, {}}), seed, 300);
+  DecodeMutations(DecodeJpeg, EncodeJpeg(MakePattern(16, 16, 3), {90, true, true, {}}), seed + 1, 300);
+}
+
+TEST(DecodeJpegTest, SharedCocoImages) {
+  PCLS_REQUIRE_SHARED("images/COCO_train2014_000000000250.jpg");
+  for (const char* id : {"250", "384", "389", "1111", "1943", "2992"}) {
+    std::string file = std::string("images/COCO_train2014_") + std::string(12 - std::strlen(id), '0') + id + ".jpg";
+    const std::vector<uint8_t> bytes = testing::ReadFileBytes(testing::SharedPath(file));
+    Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), file);
+    ASSERT_TRUE(image.ok()) << image.status().message();
+    ExpectWellFormed(*image);
+    EXPECT_EQ(image->width, 96) << file;
+    EXPECT_EQ(image->height, 96) << file;
+    EXPECT_EQ(image->channels, 3) << file;
+  }
+}
+
+}  // namespace
+}  // namespace personcls
