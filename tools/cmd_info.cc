@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "personcls/arch.h"
 
 namespace personcls::cli {
 namespace {
@@ -24,18 +25,71 @@ std::string TensorLine(const TensorDesc& t, bool with_name = true) {
   return s;
 }
 
+// `info --arch`: the architecture's figures without any weights.
+void PrintArch(const std::string& name, int input, int classes, bool gray, bool json) {
+  auto config = ArchFromName(name);
+  if (!config.ok()) throw CliError{config.status().message()};
+  config->input_size = input;
+  config->num_classes = classes;
+  config->gray = gray;
+  auto spec = DescribeArch(*config);
+  if (!spec.ok()) throw CliError{spec.status().message()};
+  auto graph = BuildDeployGraph(*config, ZeroDeployWeights(*spec, classes));
+  if (!graph.ok()) throw CliError{graph.status().message()};
+  auto it = Interpreter::Create(std::make_shared<Graph>(std::move(graph).value()), {.kernels = KernelSet::kReference});
+  if (!it.ok()) throw CliError{it.status().message()};
+  const int64_t params = DeployParamCount(*spec, classes), train_params = TrainParamCount(*spec, classes);
+  const int64_t macs = (*it)->total_macs();
+  std::vector<ConvSpec> convs{spec->stem};
+  convs.insert(convs.end(), spec->blocks.begin(), spec->blocks.end());
+  if (json) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const ConvSpec& c : convs)
+      layers.push_back({{"name", c.name}, {"in_channels", c.in_c}, {"out_channels", c.out_c}, {"stride", c.stride}, {"in_size", c.in_hw},
+                        {"out_size", c.out_hw}, {"params", int64_t{9} * c.in_c * c.out_c + c.out_c},
+                        {"macs", int64_t{9} * c.in_c * c.out_c * c.out_hw * c.out_hw}});
+    nlohmann::json j{{"arch", name},         {"input", {input, input, gray ? 1 : 3}}, {"classes", classes}, {"params", params},
+                     {"train_params", train_params}, {"macs", macs}, {"arena_bytes", (*it)->arena_bytes()}, {"layers", layers}};
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("arch:          {} (input {}x{}x{}, {} classes)\n", name, input, input, gray ? 1 : 3, classes);
+  fmt::print("params:        {} (deploy form: fused 3x3 convs)\n", params);
+  fmt::print("train params:  {} (train form: RepConv1x1 branches and BatchNorms)\n", train_params);
+  fmt::print("MACs:          {} ({:.2f} M)\n", macs, macs / 1e6);
+  fmt::print("arena bytes:   {} (float32 deploy form)\n\n", (*it)->arena_bytes());
+  fmt::print("{:<10} {:>5} {:>5} {:>6} {:>9} {:>8} {:>12}\n", "layer", "in", "out", "stride", "size", "params", "MACs");
+  for (const ConvSpec& c : convs)
+    fmt::print("{:<10} {:>5} {:>5} {:>6} {:>4}->{:<4} {:>8} {:>12}\n", c.name, c.in_c, c.out_c, c.stride, c.in_hw, c.out_hw,
+               int64_t{9} * c.in_c * c.out_c + c.out_c, int64_t{9} * c.in_c * c.out_c * c.out_hw * c.out_hw);
+  fmt::print("{:<10} {:>5} {:>5} {:>6} {:>9} {:>8} {:>12}\n", "head.fc", spec->feature_channels, classes, "", "", int64_t{spec->feature_channels} * classes + classes,
+             int64_t{spec->feature_channels} * classes);
+}
+
 }  // namespace
 
 void RegisterInfo(CLI::App& app) {
   struct Args {
     ModelOptions model;
     bool json = false;
+    std::string arch;
+    int input = 96;
+    int classes = 2;
+    bool gray = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("info", "Describe a model: ops, tensors, parameters, MACs, quantization, arena bytes");
-  AddModelOptions(*cmd, args->model, true);
+  AddModelOptions(*cmd, args->model, true, /*model_required=*/false);
   cmd->add_flag("--json", args->json, "Print JSON (keys include params, macs, arena_bytes, inputs, outputs, ops)");
+  cmd->add_option("--arch", args->arch, "Describe an architecture instead of a model: mbv2-rep-0.35 | mbv2-rep-0.5 | mbv2-rep-1.0");
+  cmd->add_option("--input", args->input, "With --arch: input size (square)")->capture_default_str();
+  cmd->add_option("--classes", args->classes, "With --arch: number of classes")->capture_default_str();
+  cmd->add_flag("--gray", args->gray, "With --arch: 1 input channel");
   cmd->callback([args] {
+    if (!args->arch.empty()) {
+      if (!args->model.model.empty()) throw CliError{"give --model or --arch, not both"};
+      return PrintArch(args->arch, args->input, args->classes, args->gray, args->json);
+    }
     LoadedModel m = LoadModelOrThrow(args->model);
     const Interpreter& it = *m.interpreter;
     const Graph& g = *m.graph;

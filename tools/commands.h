@@ -8,7 +8,7 @@
 
 namespace personcls::cli {
 
-void AddModelOptions(CLI::App& cmd, ModelOptions& options, bool with_labels);
+void AddModelOptions(CLI::App& cmd, ModelOptions& options, bool with_labels, bool model_required = true);
 
 void RegisterClassify(CLI::App& app);
 void RegisterEval(CLI::App& app);

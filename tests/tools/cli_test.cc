@@ -15,13 +15,13 @@ namespace {
 
 using testing::SharedPath;
 
-struct Result {
+struct RunResult {
   int exit_code;
   std::string out;  // stdout
   std::string err;  // stderr
 };
 
-Result RunCli(const std::string& args) {
+RunResult RunCli(const std::string& args) {
   // Output files go next to (not into) the test's TempDir(), which callers fill with inputs.
   static int call = 0;
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -60,7 +60,7 @@ double GoldenAccuracy(const std::string& golden) {
   return static_cast<double>(correct) / total;
 }
 
-void ExpectOneLineError(const Result& r, const std::string& fragment) {
+void ExpectOneLineError(const RunResult& r, const std::string& fragment) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
   EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -72,7 +72,7 @@ class EvalMatchesGoldens : public ::testing::TestWithParam<std::pair<const char*
 TEST_P(EvalMatchesGoldens, AccuracyEqualsGoldenImplied) {
   const auto [model, golden] = GetParam();
   PCLS_REQUIRE_SHARED(std::string("models/") + model);
-  const Result r = RunCli("eval --json --model " + SharedPath(std::string("models/") + model) + " --data " + SharedPath("data/vww01-dev"));
+  const RunResult r = RunCli("eval --json --model " + SharedPath(std::string("models/") + model) + " --data " + SharedPath("data/vww01-dev"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_DOUBLE_EQ(j["accuracy"].get<double>(), GoldenAccuracy(golden));
@@ -89,7 +89,7 @@ INSTANTIATE_TEST_SUITE_P(VwwModels, EvalMatchesGoldens,
 
 TEST(Cli, EvalPrintsAccuracyAndConfusion) {
   PCLS_REQUIRE_SHARED("models/mlperf_vww_96_int8.tflite");
-  const Result r = RunCli("eval --model " + SharedPath("models/mlperf_vww_96_int8.tflite") + " --data " + SharedPath("data/vww01-dev"));
+  const RunResult r = RunCli("eval --model " + SharedPath("models/mlperf_vww_96_int8.tflite") + " --data " + SharedPath("data/vww01-dev"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("accuracy: 85.60 %"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("precision"), std::string::npos);
@@ -97,7 +97,7 @@ TEST(Cli, EvalPrintsAccuracyAndConfusion) {
 
 TEST(Cli, ClassifyJsonOnSharedImages) {
   PCLS_REQUIRE_SHARED("images/COCO_train2014_000000000250.jpg");
-  const Result r = RunCli("classify --json --model " + SharedPath("models/mlperf_vww_96_int8.tflite") + " " + SharedPath("images"));
+  const RunResult r = RunCli("classify --json --model " + SharedPath("models/mlperf_vww_96_int8.tflite") + " " + SharedPath("images"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 6u);
@@ -114,17 +114,17 @@ TEST(Cli, ClassifyJsonOnSharedImages) {
 TEST(Cli, ClassifyPlainLineAndCustomLabels) {
   PCLS_REQUIRE_SHARED("images/COCO_train2014_000000000250.jpg");
   const std::string img = SharedPath("images/COCO_train2014_000000000250.jpg");
-  const Result r = RunCli("classify --labels 'no,yes' --model " + SharedPath("models/mlperf_vww_96_float.tflite") + " " + img);
+  const RunResult r = RunCli("classify --labels 'no,yes' --model " + SharedPath("models/mlperf_vww_96_float.tflite") + " " + img);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind(img + "\t", 0), 0u) << r.out;
   EXPECT_TRUE(r.out.find("\tyes\t") != std::string::npos || r.out.find("\tno\t") != std::string::npos) << r.out;
-  const Result bad = RunCli("classify --labels 'a,b,c' --model " + SharedPath("models/mlperf_vww_96_float.tflite") + " " + img);
+  const RunResult bad = RunCli("classify --labels 'a,b,c' --model " + SharedPath("models/mlperf_vww_96_float.tflite") + " " + img);
   ExpectOneLineError(bad, "3 labels but the model has 2 outputs");
 }
 
 TEST(Cli, InfoJsonReportsCostsAndQuantization) {
   PCLS_REQUIRE_SHARED("models/mlperf_vww_96_int8.tflite");
-  const Result r = RunCli("info --json --model " + SharedPath("models/mlperf_vww_96_int8.tflite"));
+  const RunResult r = RunCli("info --json --model " + SharedPath("models/mlperf_vww_96_int8.tflite"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   for (const char* key : {"params", "macs", "arena_bytes", "inputs", "outputs", "ops"}) EXPECT_TRUE(j.contains(key)) << key;
@@ -134,9 +134,23 @@ TEST(Cli, InfoJsonReportsCostsAndQuantization) {
   EXPECT_EQ(j["ops"].size(), 31u);
 }
 
+TEST(Cli, InfoArchPrintsPublishedFigures) {
+  const RunResult r = RunCli("info --json --arch mbv2-rep-1.0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["params"], 663234);
+  EXPECT_NEAR(j["macs"].get<double>() / 1e6, 76.31, 0.005);
+  EXPECT_GT(j["train_params"].get<int64_t>(), 663234);
+  EXPECT_EQ(j["layers"].size(), 11u);
+  const RunResult small = RunCli("info --arch mbv2-rep-0.35 --input 64 --classes 10 --gray");
+  ASSERT_EQ(small.exit_code, 0) << small.err;
+  EXPECT_NE(small.out.find("64x64x1, 10 classes"), std::string::npos) << small.out;
+  ExpectOneLineError(RunCli("info --arch mbv2-rep-3.0"), "unknown architecture 'mbv2-rep-3.0'");
+}
+
 TEST(Cli, BenchReportsLatency) {
   PCLS_REQUIRE_SHARED("models/tinymaix_vww96_q.tflite");
-  const Result r = RunCli("bench --json --runs 3 --warmup 1 --model " + SharedPath("models/tinymaix_vww96_q.tflite"));
+  const RunResult r = RunCli("bench --json --runs 3 --warmup 1 --model " + SharedPath("models/tinymaix_vww96_q.tflite"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_GT(j["median_ms"].get<double>(), 0.0);
@@ -154,7 +168,7 @@ TEST(Cli, BadInputsGiveOneLineErrors) {
   auto jpeg = testing::ReadFileBytes(SharedPath("images/COCO_train2014_000000000250.jpg"));
   jpeg.resize(jpeg.size() / 2);
   testing::WriteFileBytes(dir + "/half.jpg", jpeg);
-  const Result r = RunCli("classify --model " + model + " " + dir + "/half.jpg");
+  const RunResult r = RunCli("classify --model " + model + " " + dir + "/half.jpg");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("half.jpg"), std::string::npos) << r.err;
   ExpectOneLineError(RunCli("eval --model " + model + " --data " + dir), "labels.csv: cannot open");
@@ -166,7 +180,7 @@ TEST(Cli, BadInputsGiveOneLineErrors) {
 TEST(Cli, HelpAndUsage) {
   EXPECT_EQ(RunCli("--help").exit_code, 0);
   for (const char* cmd : {"classify", "eval", "info", "bench"}) {
-    const Result r = RunCli(std::string(cmd) + " --help");
+    const RunResult r = RunCli(std::string(cmd) + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("--model"), std::string::npos) << cmd;
   }
