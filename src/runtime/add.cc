@@ -24,11 +24,6 @@ bool BroadcastStrides(const std::vector<int32_t>& shape, const int out[4], int64
   return true;
 }
 
-void QuantizeSmallerThanOne(double real, int32_t* m, int* shift) {
-  quant::QuantizeMultiplier(real, m, shift);
-  // Multipliers below 1 give shift <= 0 (the "SmallerThanOneExp" form).
-}
-
 class AddKernel : public Kernel {
  public:
   Status Prepare(const KernelContext& ctx) override {
@@ -58,9 +53,10 @@ class AddKernel : public Kernel {
       const double real2 = static_cast<double>(b.quant.scale[0]) / twice_max;
       const double real_out = twice_max / (static_cast<double>(1 << p_.left_shift) * static_cast<double>(output.quant.scale[0]));
       if (real_out >= 1.0) return Status::Error("output scale too small relative to input scales");
-      QuantizeSmallerThanOne(real1, &p_.input1_multiplier, &p_.input1_shift);
-      QuantizeSmallerThanOne(real2, &p_.input2_multiplier, &p_.input2_shift);
-      QuantizeSmallerThanOne(real_out, &p_.output_multiplier, &p_.output_shift);
+      // All three multipliers are below 1, so their shifts are <= 0 ("SmallerThanOneExp").
+      quant::QuantizeMultiplier(real1, &p_.input1_multiplier, &p_.input1_shift);
+      quant::QuantizeMultiplier(real2, &p_.input2_multiplier, &p_.input2_shift);
+      quant::QuantizeMultiplier(real_out, &p_.output_multiplier, &p_.output_shift);
       quant::ActivationRangeInt8(act, output.quant.scale[0], output.quant.zero_point[0], &p_.act_min, &p_.act_max);
     } else if (dtype_ == DType::kFloat32) {
       quant::ActivationRangeFloat(act, &clamp_.min, &clamp_.max);

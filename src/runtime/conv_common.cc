@@ -49,7 +49,8 @@ Status PrepareS8ConvQuant(const TensorDesc& input, const TensorDesc& filter, con
     const double real = static_cast<double>(input.quant.scale[0]) * static_cast<double>(filter.quant.scale[c]) /
                         static_cast<double>(output.quant.scale[0]);
     int shift = 0;
-    quant::QuantizeMultiplier(real, &out.multiplier[c], &shift);
+    if (!quant::QuantizeModelMultiplier(real, &out.multiplier[c], &shift))
+      return Status::Error("requantization multiplier " + std::to_string(real) + " out of range (input, filter and output scales disagree)");
     out.shift[c] = shift;
   }
   S8Requant& q = out.requant;

@@ -34,7 +34,8 @@ class FullyConnectedKernel : public Kernel {
       PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(output, "output"));
       // TFLite multiplies the two float scales in float before widening to double.
       const double real = static_cast<double>(input.quant.scale[0] * weights.quant.scale[0]) / static_cast<double>(output.quant.scale[0]);
-      quant::QuantizeMultiplier(real, &multiplier_, &shift_);
+      if (!quant::QuantizeModelMultiplier(real, &multiplier_, &shift_))
+        return Status::Error("requantization multiplier " + std::to_string(real) + " out of range");
       q_.input_offset = -input.quant.zero_point[0];
       q_.filter_offset = -weights.quant.zero_point[0];
       q_.output_offset = output.quant.zero_point[0];

@@ -40,7 +40,8 @@ class MeanKernel : public Kernel {
       PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(output, "output"));
       if (count_ > (int64_t{1} << 23)) return Status::Error("int8 MEAN over more than 2^23 elements");
       const double real = static_cast<double>(input.quant.scale[0]) / static_cast<double>(output.quant.scale[0]);
-      quant::QuantizeMultiplier(real, &p_.multiplier, &p_.shift);
+      if (!quant::QuantizeModelMultiplier(real, &p_.multiplier, &p_.shift))
+        return Status::Error("input/output scale ratio " + std::to_string(real) + " out of range");
       p_.input_zp = input.quant.zero_point[0];
       p_.output_zp = output.quant.zero_point[0];
     } else if (dtype_ != DType::kFloat32) {

@@ -24,6 +24,14 @@ void QuantizeMultiplier(double real_multiplier, int32_t* multiplier, int* shift)
   *multiplier = static_cast<int32_t>(q_fixed);
 }
 
+bool QuantizeModelMultiplier(double real_multiplier, int32_t* multiplier, int* shift) {
+  *multiplier = 0;
+  *shift = 0;
+  if (!std::isfinite(real_multiplier) || real_multiplier < 0 || real_multiplier >= static_cast<double>(1 << 30)) return false;
+  QuantizeMultiplier(real_multiplier, multiplier, shift);
+  return *shift <= 30;
+}
+
 int32_t QuantizeValue(float scale, int32_t zero_point, float f) {
   const float scaled = std::round(f / scale);
   return zero_point + static_cast<int32_t>(scaled);

@@ -55,6 +55,11 @@ inline int32_t MultiplyByQuantizedMultiplierSmallerThanOneExp(int32_t x, int32_t
 // flush to (0, 0) as TFLite does.
 void QuantizeMultiplier(double real_multiplier, int32_t* multiplier, int* shift);
 
+// QuantizeMultiplier for multipliers taken from a model file: false (and 0, 0) when the
+// multiplier is not finite, negative, or so large (>= 2^30) that applying it would shift
+// int32 values by 31 bits or more. Prepare turns false into an error.
+bool QuantizeModelMultiplier(double real_multiplier, int32_t* multiplier, int* shift);
+
 // Quantizes a real value with TFLite's Quantize(): zero_point + round(f / scale), the
 // division in float. Used for activation clamp bounds.
 int32_t QuantizeValue(float scale, int32_t zero_point, float f);

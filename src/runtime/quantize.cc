@@ -23,7 +23,9 @@ class QuantizeKernel : public Kernel {
       PCLS_RETURN_IF_ERROR(ExpectType(input, DType::kInt8, "input"));
       PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(input, "input"));
       in_zp_ = input.quant.zero_point[0];
-      quant::QuantizeMultiplier(static_cast<double>(input.quant.scale[0]) / static_cast<double>(out_scale_), &multiplier_, &shift_);
+      const double real = static_cast<double>(input.quant.scale[0]) / static_cast<double>(out_scale_);
+      if (!quant::QuantizeModelMultiplier(real, &multiplier_, &shift_))
+        return Status::Error("input/output scale ratio " + std::to_string(real) + " out of range");
     }
     return Status::Ok();
   }

@@ -216,6 +216,9 @@ TEST(Interpreter, RejectsInconsistentGraphsAtPrepare) {
   g = TinyInt8Graph();
   g.tensors[6].quant.scale = {0.5f};  // int8 softmax output must be 1/256
   ExpectError(LoadAndPrepare(*Bytes(g)), "scale 1/256");
+  g = TinyInt8Graph();
+  g.tensors[3].quant.scale = {1e-15f};  // multiplier ~2e11 would shift int32 by > 31 bits (found by fuzzing)
+  ExpectError(LoadAndPrepare(*Bytes(g)), "requantization multiplier");
 }
 
 }  // namespace
