@@ -35,8 +35,9 @@ std::string TempDir() {
 }
 
 uint32_t TestSeed() {
-  int seed = ::testing::UnitTest::GetInstance()->random_seed();
-  return seed != 0 ? static_cast<uint32_t>(seed) : 20261124u;
+  // Only an explicit --gtest_random_seed changes the seed: CI runs are reproducible.
+  const int flag = GTEST_FLAG_GET(random_seed);
+  return flag != 0 ? static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed()) : 20261124u;
 }
 
 }  // namespace personcls::testing

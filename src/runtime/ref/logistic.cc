@@ -26,7 +26,16 @@ void s8_logistic(int64_t size, const S8LogisticParams& p, const int8_t* input, i
 }
 
 void f32_logistic(int64_t size, const float* input, float* output) {
-  for (int64_t i = 0; i < size; ++i) output[i] = 1.0f / (1.0f + std::exp(-input[i]));
+  // TFLite's cutoffs: beyond them 1/(1+exp(-x)) rounds to 1, and below -9 exp(x) is
+  // the more accurate float answer.
+  constexpr float kCutoffUpper = 16.619047164916992188f;
+  constexpr float kCutoffLower = -9.0f;
+  for (int64_t i = 0; i < size; ++i) {
+    const float x = input[i];
+    if (x > kCutoffUpper) output[i] = 1.0f;
+    else if (x < kCutoffLower) output[i] = std::exp(x);
+    else output[i] = 1.0f / (1.0f + std::exp(-x));
+  }
 }
 
 }  // namespace personcls::ref
