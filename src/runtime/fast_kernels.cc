@@ -1,5 +1,7 @@
 #include "runtime/fast_kernels.h"
 
+#include "runtime/x86/x86_kernels.h"
+
 namespace personcls {
 
 bool CpuHasAvx2Fma() {
@@ -11,11 +13,29 @@ bool CpuHasAvx2Fma() {
 #endif
 }
 
-// Fast kernels are added in src/runtime/x86/; until one covers a geometry, the reference
-// kernel runs.
-std::unique_ptr<FastKernel> MakeFastS8Conv2d(const ConvGeometry&, const S8Requant&, const int8_t*, const int32_t*) { return nullptr; }
-std::unique_ptr<FastKernel> MakeFastF32Conv2d(const ConvGeometry&, F32Clamp, const float*, const float*) { return nullptr; }
-std::unique_ptr<FastKernel> MakeFastS8DwConv2d(const ConvGeometry&, const S8Requant&, const int8_t*, const int32_t*) { return nullptr; }
-std::unique_ptr<FastKernel> MakeFastF32DwConv2d(const ConvGeometry&, F32Clamp, const float*, const float*) { return nullptr; }
+// Every factory below checks the CPU first: the x86 factories live in translation units
+// compiled with -mavx2 -mfma and must not run on other CPUs. Each x86 factory itself
+// returns nullptr for geometries or parameters it does not cover; the op then runs its
+// reference kernel.
+
+std::unique_ptr<FastKernel> MakeFastS8Conv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+  if (!CpuHasAvx2Fma()) return nullptr;
+  return x86::MakeS8Conv2dAvx2(g, q, filter, bias);
+}
+
+std::unique_ptr<FastKernel> MakeFastF32Conv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) {
+  if (!CpuHasAvx2Fma()) return nullptr;
+  return x86::MakeF32Conv2dAvx2(g, clamp, filter, bias);
+}
+
+std::unique_ptr<FastKernel> MakeFastS8DwConv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+  if (!CpuHasAvx2Fma()) return nullptr;
+  return x86::MakeS8DwConv2dAvx2(g, q, filter, bias);
+}
+
+std::unique_ptr<FastKernel> MakeFastF32DwConv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) {
+  if (!CpuHasAvx2Fma()) return nullptr;
+  return x86::MakeF32DwConv2dAvx2(g, clamp, filter, bias);
+}
 
 }  // namespace personcls

@@ -1,0 +1,229 @@
+// f32_conv2d_avx2 / f32_conv2d_1x1_avx2: float CONV_2D for AVX2+FMA, any kernel size,
+// stride, dilation and padding; within 1e-5 relative of ref::f32_conv2d.
+//
+// The microkernel computes a tile of kMr output pixels x 16 (or 8) output channels: for every
+// window value it broadcasts the value of each pixel and FMAs it with the packed weights
+// of the output channels. The window is walked in "segments", runs contiguous in memory:
+// a window row (Kw * Cin values) when dilation_w == 1, else a tap (Cin values). Each
+// output accumulates in the reference's order ((ky, kx, c) ascending, bias last), so the
+// only difference from the reference is FMA's single rounding.
+//
+// Input: read in place when no window leaves the input (1x1, VALID); otherwise first
+// copied into scratch as the zero-padded view of conv_layout.h [N,Hp,Wp,Cin] (a padded
+// tap then adds 0 * w, which leaves the sum unchanged, as the skipped tap does in the
+// reference).
+#include <immintrin.h>
+
+#include <cstring>
+#include <string>
+
+#include "runtime/x86/aligned_buffer.h"
+#include "runtime/x86/conv_layout.h"
+#include "runtime/x86/x86_kernels.h"
+
+namespace personcls::x86 {
+namespace {
+
+constexpr int kMr = 6;  // output pixels per tile
+// Output channels per tile: two vectors of 8 floats, or one when Cout <= 8 (the
+// 3-channel stem convolutions have 8 outputs).
+constexpr int kMaxVectors = 2;
+// Multiply-accumulates below which another thread costs more than it saves.
+constexpr int64_t kMinMacsPerThread = 96 * 1024;
+
+// Lane mask for the first `count` (0..8) floats of a vector.
+inline __m256i FirstLanes(int count) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
+}
+
+class F32Conv2dAvx2 final : public FastKernel {
+ public:
+  bool Init(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias);
+  void Run(const void* input, void* output, void* scratch, int num_threads) const override;
+  size_t scratch_bytes() const override {
+    return padded_ ? CacheLines(sizeof(float) * size_t{1} * g_.batch * hp_ * wp_ * g_.in_c) : 0;
+  }
+  size_t persistent_bytes() const override { return weights_.bytes() + bias_.bytes() + segment_offsets_.bytes(); }
+  std::string name() const override { return g_.k_h == 1 && g_.k_w == 1 ? "f32_conv2d_1x1_avx2" : "f32_conv2d_avx2"; }
+
+ private:
+  void PadRow(const float* input, float* buf, int row) const;
+  template <int kVectors>
+  void ComputeTile(const float* src, int tile, float* output) const;
+
+  ConvGeometry g_;
+  F32Clamp clamp_{0, 0};
+  bool padded_ = false;        // input goes through the zero-padded scratch copy
+  int segments_ = 0;           // Kh (dilation_w == 1) or Kh * Kw
+  int segment_length_ = 0;     // Kw * Cin or Cin
+  int hp_ = 0, wp_ = 0;        // padded view extent (used when padded_)
+  int src_h_ = 0, src_w_ = 0;  // rows and columns of what the microkernel reads
+  int vectors_ = 0;            // vectors of 8 output channels per tile: 1 or 2
+  int nr_ = 0;                 // output channels per tile: 8 * vectors_
+  int oc_blocks_ = 0;          // ceil(Cout / nr_)
+  int64_t macs_ = 0;
+  AlignedBuffer<float> weights_;            // [oc_blocks][segments][segment_length][nr]
+  AlignedBuffer<float> bias_;               // [oc_blocks * nr]
+  AlignedBuffer<int32_t> segment_offsets_;  // [segments], floats from a window origin
+};
+
+bool F32Conv2dAvx2::Init(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) {
+  g_ = g;
+  clamp_ = clamp;
+  const bool row_segments = g.dilation_w == 1;
+  segments_ = row_segments ? g.k_h : g.k_h * g.k_w;
+  segment_length_ = row_segments ? g.k_w * g.in_c : g.in_c;
+  const PaddedExtent e = ComputePaddedExtent(g);
+  padded_ = e.needs_padding;
+  hp_ = e.h;
+  wp_ = e.w;
+  src_h_ = padded_ ? hp_ : g.in_h;
+  src_w_ = padded_ ? wp_ : g.in_w;
+  vectors_ = g.out_c <= 8 ? 1 : kMaxVectors;
+  nr_ = 8 * vectors_;
+  oc_blocks_ = (g.out_c + nr_ - 1) / nr_;
+  macs_ = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * g.k_h * g.k_w * g.in_c;
+  const int padded_oc = oc_blocks_ * nr_;
+  const int64_t window = int64_t{g.k_h} * g.k_w * g.in_c;  // = segments * segment_length
+  weights_.Reset(size_t{1} * padded_oc * window);
+  bias_.Reset(padded_oc);
+  segment_offsets_.Reset(segments_);
+  if (!weights_.data() || !bias_.data() || !segment_offsets_.data()) return false;
+  // filter [Cout][Kh][Kw][Cin] -> [ob][e][j], e the window index in filter order (segment
+  // s, value v is e = s * segment_length + v in both), oc = ob * nr + j.
+  for (int oc = 0; oc < g.out_c; ++oc) {
+    const int ob = oc / nr_, j = oc % nr_;
+    for (int64_t e = 0; e < window; ++e) weights_[(ob * window + e) * nr_ + j] = filter[oc * window + e];
+    bias_[oc] = bias ? bias[oc] : 0.0f;
+  }
+  for (int s = 0; s < segments_; ++s) {
+    const int ky = row_segments ? s : s / g.k_w;
+    const int kx = row_segments ? 0 : s % g.k_w;
+    segment_offsets_[s] = (ky * g.dilation_h * src_w_ + kx * g.dilation_w) * g.in_c;
+  }
+  return true;
+}
+
+// Writes row `row` (of N * Hp) of the zero-padded view.
+void F32Conv2dAvx2::PadRow(const float* input, float* buf, int row) const {
+  const int n = row / hp_, y = row % hp_;
+  const int iy = y - g_.pad_top;
+  float* dst = buf + int64_t{row} * wp_ * g_.in_c;
+  if (iy < 0 || iy >= g_.in_h) {
+    std::memset(dst, 0, sizeof(float) * wp_ * g_.in_c);
+    return;
+  }
+  const int x_begin = g_.pad_left < wp_ ? g_.pad_left : wp_;
+  const int x_end = g_.pad_left + g_.in_w < wp_ ? g_.pad_left + g_.in_w : wp_;
+  std::memset(dst, 0, sizeof(float) * x_begin * g_.in_c);
+  std::memset(dst + int64_t{x_end} * g_.in_c, 0, sizeof(float) * (wp_ - x_end) * g_.in_c);
+  std::memcpy(dst + int64_t{x_begin} * g_.in_c,
+              input + ((int64_t{n} * g_.in_h + iy) * g_.in_w + (x_begin - g_.pad_left)) * g_.in_c,
+              sizeof(float) * (x_end - x_begin) * g_.in_c);
+}
+
+// Output pixels [tile * kMr, tile * kMr + kMr) (flattened over N, Ho, Wo), all channels,
+// in blocks of kVectors * 8 output channels.
+template <int kVectors>
+void F32Conv2dAvx2::ComputeTile(const float* src, int tile, float* output) const {
+  constexpr int kNr = 8 * kVectors;
+  const int total = g_.batch * g_.out_h * g_.out_w;
+  const int first = tile * kMr;
+  const int valid = total - first < kMr ? total - first : kMr;
+  // Window origins, walking (n, oy, ox) from the tile's first pixel; a short last tile
+  // repeats its last pixel (computed, not stored).
+  const float* a[kMr];
+  int ox = first % g_.out_w;
+  int row = first / g_.out_w;  // n * out_h + oy
+  for (int i = 0; i < kMr; ++i) {
+    const int n = row / g_.out_h, oy = row % g_.out_h;
+    a[i] = src + ((int64_t{n} * src_h_ + oy * g_.stride_h) * src_w_ + ox * g_.stride_w) * g_.in_c;
+    if (i + 1 < valid && ++ox == g_.out_w) {
+      ox = 0;
+      ++row;
+    }
+  }
+  const int segments = segments_, length = segment_length_;
+  const __m256 lo = _mm256_set1_ps(clamp_.min), hi = _mm256_set1_ps(clamp_.max);
+  for (int ob = 0; ob < oc_blocks_; ++ob) {
+    // acc[i][v]: pixel i, output channels ob * kNr + 8 v .. + 7. Every loop over i or v
+    // is fully unrolled, so the accumulators live in registers.
+    __m256 acc[kMr][kVectors];
+#pragma GCC unroll 6
+    for (int i = 0; i < kMr; ++i)
+#pragma GCC unroll 2
+      for (int v = 0; v < kVectors; ++v) acc[i][v] = _mm256_setzero_ps();
+    const float* w = weights_.data() + int64_t{ob} * segments * length * kNr;
+    for (int s = 0; s < segments; ++s) {
+      const int off = segment_offsets_[s];
+      const float* p[kMr];
+#pragma GCC unroll 6
+      for (int i = 0; i < kMr; ++i) p[i] = a[i] + off;
+      for (int c = 0; c < length; ++c, w += kNr) {
+        __m256 wv[kVectors];
+#pragma GCC unroll 2
+        for (int v = 0; v < kVectors; ++v) wv[v] = _mm256_load_ps(w + 8 * v);
+#pragma GCC unroll 6
+        for (int i = 0; i < kMr; ++i) {
+          const __m256 x = _mm256_broadcast_ss(p[i] + c);
+#pragma GCC unroll 2
+          for (int v = 0; v < kVectors; ++v) acc[i][v] = _mm256_fmadd_ps(x, wv[v], acc[i][v]);
+        }
+      }
+    }
+    __m256 bias[kVectors];
+#pragma GCC unroll 2
+    for (int v = 0; v < kVectors; ++v) bias[v] = _mm256_load_ps(bias_.data() + ob * kNr + 8 * v);
+    const int oc0 = ob * kNr;
+    const int count = g_.out_c - oc0 < kNr ? g_.out_c - oc0 : kNr;
+#pragma GCC unroll 6
+    for (int i = 0; i < kMr; ++i) {
+      if (i >= valid) break;
+      float* dst = output + int64_t{first + i} * g_.out_c + oc0;
+#pragma GCC unroll 2
+      for (int v = 0; v < kVectors; ++v) {
+        // std::min(std::max(acc + bias, lo), hi) with its NaN behaviour: max_ps/min_ps
+        // return their second operand when unordered.
+        const __m256 r = _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_add_ps(acc[i][v], bias[v])));
+        if (count == kNr)
+          _mm256_storeu_ps(dst + 8 * v, r);
+        else if (count > 8 * v)
+          _mm256_maskstore_ps(dst + 8 * v, FirstLanes(count - 8 * v), r);
+      }
+    }
+  }
+}
+
+void F32Conv2dAvx2::Run(const void* input, void* output, void* scratch, int num_threads) const {
+  const float* in = static_cast<const float*>(input);
+  float* buf = static_cast<float*>(scratch);
+  float* out = static_cast<float*>(output);
+  const int rows = padded_ ? g_.batch * hp_ : 0;
+  const float* src = padded_ ? buf : in;
+  const int tiles = (g_.batch * g_.out_h * g_.out_w + kMr - 1) / kMr;
+  const int threads = ThreadsFor(macs_, kMinMacsPerThread, num_threads);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+#pragma omp for schedule(static)
+    for (int r = 0; r < rows; ++r) PadRow(in, buf, r);
+#pragma omp for schedule(static)
+    for (int t = 0; t < tiles; ++t) {
+      if (vectors_ == 2)
+        ComputeTile<2>(src, t, out);
+      else
+        ComputeTile<1>(src, t, out);
+    }
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<FastKernel> MakeF32Conv2dAvx2(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) {
+  if (!GeometryFits(g)) return nullptr;
+  auto kernel = std::make_unique<F32Conv2dAvx2>();
+  if (!kernel->Init(g, clamp, filter, bias)) return nullptr;
+  return kernel;
+}
+
+}  // namespace personcls::x86

@@ -1,0 +1,275 @@
+// s8_conv2d_avx2 / s8_conv2d_1x1_avx2: int8 CONV_2D for AVX2, any kernel size, stride,
+// dilation and padding; bit-exact with ref::s8_conv2d.
+//
+// Per Run:
+//  1. Widen: input [N,H,W,Cin] int8 -> scratch [N,Hp,Wp,Cin] int16, the padded view of
+//     conv_layout.h. Padding positions hold the input zero point zp: since
+//     zp + input_offset == 0 they contribute w * 0, exactly like the taps the reference
+//     skips. That makes every tap uniform, so input_offset folds into the bias:
+//     sum_t w_t * (x_t + offset) = sum_t w_t * x_t + offset * sum_t w_t.
+//  2. GEMM-like microkernel over "segments": runs of the window that are contiguous in
+//     the widened buffer. With dilation_w == 1 a window row (Kw * Cin values) is one
+//     segment, otherwise each tap (Cin values) is. A tile of kMr output pixels x 16 (or 8)
+//     output channels accumulates int32 with _mm256_madd_epi16 on pairs of consecutive
+//     segment values: the pair (x[e], x[e+1]) of a pixel is broadcast to all lanes and
+//     multiplied with the packed pairs (w[oc][e], w[oc][e+1]) of 8 output channels.
+//     |x|, |w| <= 128, so a pair sum is at most 2^15 and never saturates. A segment of
+//     odd length reads one value past its end (the next pixel, or the zeroed slack at the
+//     end of scratch) against a zero weight.
+//  3. Requantize (requant_avx2.h), clamp, store int8.
+// Threads split the widening by rows and the tiles by pixels; every output value is
+// computed by the same instruction sequence whatever the thread count.
+#include <immintrin.h>
+
+#include <cstring>
+#include <string>
+
+#include "runtime/x86/aligned_buffer.h"
+#include "runtime/x86/conv_layout.h"
+#include "runtime/x86/requant_avx2.h"
+#include "runtime/x86/x86_kernels.h"
+
+namespace personcls::x86 {
+namespace {
+
+constexpr int kMr = 6;  // output pixels per tile
+// Output channels per tile: two vectors of 8 int32 accumulators, or one when Cout <= 8
+// (the 3-channel stem convolutions have 8 outputs).
+constexpr int kMaxVectors = 2;
+// Multiply-accumulates below which another thread costs more than it saves.
+constexpr int64_t kMinMacsPerThread = 128 * 1024;
+// Zeroed int16 values after the widened buffer, read by odd-length segments.
+constexpr int kSlack = 16;
+
+class S8Conv2dAvx2 final : public FastKernel {
+ public:
+  bool Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias);
+  void Run(const void* input, void* output, void* scratch, int num_threads) const override;
+  size_t scratch_bytes() const override { return CacheLines(sizeof(int16_t) * (buffer_elements_ + kSlack)); }
+  size_t persistent_bytes() const override {
+    return weights_.bytes() + bias_.bytes() + requant_.bytes() + segment_offsets_.bytes();
+  }
+  std::string name() const override { return g_.k_h == 1 && g_.k_w == 1 ? "s8_conv2d_1x1_avx2" : "s8_conv2d_avx2"; }
+
+ private:
+  void WidenRow(const int8_t* input, int16_t* buf, int row) const;
+  template <int kVectors>
+  void ComputeTile(const int16_t* buf, int tile, int8_t* output) const;
+
+  ConvGeometry g_;
+  int hp_ = 0, wp_ = 0;        // padded view extent
+  int64_t buffer_elements_ = 0;  // N * Hp * Wp * Cin
+  int segments_ = 0;           // Kh (dilation_w == 1) or Kh * Kw
+  int segment_pairs_ = 0;      // ceil(segment length / 2)
+  int vectors_ = 0;            // vectors of 8 output channels per tile: 1 or 2
+  int nr_ = 0;                 // output channels per tile: 8 * vectors_
+  int oc_blocks_ = 0;          // ceil(Cout / nr_)
+  int64_t macs_ = 0;
+  int16_t zero_point_ = 0;
+  int32_t output_offset_ = 0;
+  int8_t act_min_ = -128, act_max_ = 127;
+  AlignedBuffer<int16_t> weights_;         // [oc_blocks][segments][segment_pairs][nr][2]
+  AlignedBuffer<int32_t> bias_;            // [oc_blocks * nr], input offset folded in
+  AlignedBuffer<RequantBlock8> requant_;   // [oc_blocks * nr / 8]
+  AlignedBuffer<int32_t> segment_offsets_;  // [segments]: int16 offset from a window origin
+};
+
+bool S8Conv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+  g_ = g;
+  const PaddedExtent e = ComputePaddedExtent(g);
+  hp_ = e.h;
+  wp_ = e.w;
+  buffer_elements_ = int64_t{g.batch} * hp_ * wp_ * g.in_c;
+  const bool row_segments = g.dilation_w == 1;
+  segments_ = row_segments ? g.k_h : g.k_h * g.k_w;
+  const int segment_length = row_segments ? g.k_w * g.in_c : g.in_c;
+  segment_pairs_ = (segment_length + 1) / 2;
+  vectors_ = g.out_c <= 8 ? 1 : kMaxVectors;
+  nr_ = 8 * vectors_;
+  oc_blocks_ = (g.out_c + nr_ - 1) / nr_;
+  macs_ = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * g.k_h * g.k_w * g.in_c;
+  zero_point_ = static_cast<int16_t>(-q.input_offset);
+  output_offset_ = q.output_offset;
+  act_min_ = static_cast<int8_t>(q.act_min);
+  act_max_ = static_cast<int8_t>(q.act_max);
+
+  const int padded_oc = oc_blocks_ * nr_;
+  weights_.Reset(size_t{1} * padded_oc * segments_ * segment_pairs_ * 2);
+  bias_.Reset(padded_oc);
+  requant_.Reset(padded_oc / 8);
+  segment_offsets_.Reset(segments_);
+  if (!weights_.data() || !bias_.data() || !requant_.data() || !segment_offsets_.data()) return false;
+
+  // filter [Cout][Kh][Kw][Cin]: segment s, value e is filter element
+  // (s * segment_length + e) of the output channel in both layouts (a row segment spans
+  // (kx, c) in filter order). Packed as [ob][s][e/2][j][e%2], oc = ob * nr + j; zero
+  // beyond Cout and past the segment's end.
+  const int64_t filter_per_oc = int64_t{g.k_h} * g.k_w * g.in_c;
+  for (int oc = 0; oc < g.out_c; ++oc) {
+    const int ob = oc / nr_, j = oc % nr_;
+    int64_t weight_sum = 0;
+    for (int s = 0; s < segments_; ++s) {
+      for (int v = 0; v < segment_length; ++v) {
+        const int8_t w = filter[oc * filter_per_oc + int64_t{s} * segment_length + v];
+        weight_sum += w;
+        weights_[((int64_t{ob} * segments_ + s) * segment_pairs_ + v / 2) * (nr_ * 2) + j * 2 + v % 2] = w;
+      }
+    }
+    const int64_t folded = (bias ? int64_t{bias[oc]} : 0) + int64_t{q.input_offset} * weight_sum;
+    bias_[oc] = static_cast<int32_t>(static_cast<uint32_t>(folded));  // wraps as the reference's int32 sum
+  }
+  FillRequantBlocks(q, g.out_c, padded_oc, requant_.data());
+  for (int s = 0; s < segments_; ++s) {
+    const int ky = row_segments ? s : s / g.k_w;
+    const int kx = row_segments ? 0 : s % g.k_w;
+    segment_offsets_[s] = (ky * g.dilation_h * wp_ + kx * g.dilation_w) * g.in_c;
+  }
+  return true;
+}
+
+// Writes row `row` (of N * Hp) of the widened padded view.
+void S8Conv2dAvx2::WidenRow(const int8_t* input, int16_t* buf, int row) const {
+  const int in_c = g_.in_c;
+  const int n = row / hp_, y = row % hp_;
+  const int iy = y - g_.pad_top;
+  int16_t* dst = buf + int64_t{row} * wp_ * in_c;
+  const int16_t zp = zero_point_;
+  auto fill = [zp](int16_t* p, int count) {
+    const __m256i v = _mm256_set1_epi16(zp);
+    int i = 0;
+    for (; i + 16 <= count; i += 16) _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + i), v);
+    for (; i < count; ++i) p[i] = zp;
+  };
+  if (iy < 0 || iy >= g_.in_h) {
+    fill(dst, wp_ * in_c);
+    return;
+  }
+  // Columns [x_begin, x_end) of the view lie inside the input.
+  const int x_begin = g_.pad_left < wp_ ? g_.pad_left : wp_;
+  const int x_end = g_.pad_left + g_.in_w < wp_ ? g_.pad_left + g_.in_w : wp_;
+  fill(dst, x_begin * in_c);
+  fill(dst + int64_t{x_end} * in_c, (wp_ - x_end) * in_c);
+  const int8_t* src = input + ((int64_t{n} * g_.in_h + iy) * g_.in_w + (x_begin - g_.pad_left)) * in_c;
+  int16_t* d = dst + int64_t{x_begin} * in_c;
+  const int count = (x_end - x_begin) * in_c;
+  int i = 0;
+  for (; i + 16 <= count; i += 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i),
+                        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+  for (; i < count; ++i) d[i] = src[i];
+}
+
+// Output pixels [tile * kMr, tile * kMr + kMr) (flattened over N, Ho, Wo), all channels,
+// in blocks of kVectors * 8 output channels.
+template <int kVectors>
+void S8Conv2dAvx2::ComputeTile(const int16_t* buf, int tile, int8_t* output) const {
+  constexpr int kNr = 8 * kVectors;
+  const int total = g_.batch * g_.out_h * g_.out_w;
+  const int first = tile * kMr;
+  const int valid = total - first < kMr ? total - first : kMr;
+  // Window origins, walking (n, oy, ox) from the tile's first pixel; a short last tile
+  // repeats its last pixel (computed, not stored).
+  const int16_t* a[kMr];
+  int ox = first % g_.out_w;
+  int row = first / g_.out_w;  // n * out_h + oy
+  for (int i = 0; i < kMr; ++i) {
+    const int n = row / g_.out_h, oy = row % g_.out_h;
+    a[i] = buf + ((int64_t{n} * hp_ + oy * g_.stride_h) * wp_ + ox * g_.stride_w) * g_.in_c;
+    if (i + 1 < valid && ++ox == g_.out_w) {
+      ox = 0;
+      ++row;
+    }
+  }
+  const int segments = segments_, pairs = segment_pairs_;
+  const __m256i out_offset = _mm256_set1_epi32(output_offset_);
+  const __m128i act_min = _mm_set1_epi8(act_min_), act_max = _mm_set1_epi8(act_max_);
+  for (int ob = 0; ob < oc_blocks_; ++ob) {
+    // acc[i][v]: pixel i, output channels ob * kNr + 8 v .. + 7. Every loop over i or v
+    // is fully unrolled, so the accumulators live in registers.
+    __m256i acc[kMr][kVectors];
+#pragma GCC unroll 6
+    for (int i = 0; i < kMr; ++i)
+#pragma GCC unroll 2
+      for (int v = 0; v < kVectors; ++v)
+        acc[i][v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias_.data() + ob * kNr + 8 * v));
+    const int16_t* w = weights_.data() + int64_t{ob} * segments * pairs * 2 * kNr;
+    for (int s = 0; s < segments; ++s) {
+      const int off = segment_offsets_[s];
+      const int16_t* p[kMr];
+#pragma GCC unroll 6
+      for (int i = 0; i < kMr; ++i) p[i] = a[i] + off;
+      for (int k = 0; k < pairs; ++k, w += 2 * kNr) {
+        __m256i wv[kVectors];
+#pragma GCC unroll 2
+        for (int v = 0; v < kVectors; ++v) wv[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + 16 * v));
+#pragma GCC unroll 6
+        for (int i = 0; i < kMr; ++i) {
+          int32_t pair;
+          std::memcpy(&pair, p[i] + 2 * k, sizeof(pair));
+          const __m256i x = _mm256_set1_epi32(pair);
+#pragma GCC unroll 2
+          for (int v = 0; v < kVectors; ++v) acc[i][v] = _mm256_add_epi32(acc[i][v], _mm256_madd_epi16(x, wv[v]));
+        }
+      }
+    }
+    Requant8 rq[kVectors];
+#pragma GCC unroll 2
+    for (int v = 0; v < kVectors; ++v) rq[v] = LoadRequant8(requant_[ob * kVectors + v]);
+    const int oc0 = ob * kNr;
+    const int count = g_.out_c - oc0 < kNr ? g_.out_c - oc0 : kNr;
+#pragma GCC unroll 6
+    for (int i = 0; i < kMr; ++i) {
+      if (i >= valid) break;
+      int8_t* dst = output + int64_t{first + i} * g_.out_c + oc0;
+      __m128i packed;
+      if constexpr (kVectors == 2)
+        packed = PackClamp16(Requantize8(acc[i][0], rq[0], out_offset), Requantize8(acc[i][1], rq[1], out_offset), act_min, act_max);
+      else
+        packed = PackClamp8(Requantize8(acc[i][0], rq[0], out_offset), act_min, act_max);
+      if (count == kNr) {
+        if constexpr (kVectors == 2)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), packed);
+        else
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), packed);
+      } else {
+        alignas(16) int8_t tmp[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), packed);
+        std::memcpy(dst, tmp, count);
+      }
+    }
+  }
+}
+
+void S8Conv2dAvx2::Run(const void* input, void* output, void* scratch, int num_threads) const {
+  const int8_t* in = static_cast<const int8_t*>(input);
+  int16_t* buf = static_cast<int16_t*>(scratch);
+  int8_t* out = static_cast<int8_t*>(output);
+  std::memset(buf + buffer_elements_, 0, kSlack * sizeof(int16_t));
+  const int rows = g_.batch * hp_;
+  const int tiles = (g_.batch * g_.out_h * g_.out_w + kMr - 1) / kMr;
+  const int threads = ThreadsFor(macs_, kMinMacsPerThread, num_threads);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+#pragma omp for schedule(static)
+    for (int r = 0; r < rows; ++r) WidenRow(in, buf, r);
+#pragma omp for schedule(static)
+    for (int t = 0; t < tiles; ++t) {
+      if (vectors_ == 2)
+        ComputeTile<2>(buf, t, out);
+      else
+        ComputeTile<1>(buf, t, out);
+    }
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<FastKernel> MakeS8Conv2dAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+  if (!GeometryFits(g) || !RequantSupported(q, g.out_c)) return nullptr;
+  if (q.input_offset < -127 || q.input_offset > 128) return nullptr;  // zero point must be an int8 value
+  auto kernel = std::make_unique<S8Conv2dAvx2>();
+  if (!kernel->Init(g, q, filter, bias)) return nullptr;
+  return kernel;
+}
+
+}  // namespace personcls::x86

@@ -1,0 +1,20 @@
+// Factories of the AVX2/FMA kernels in src/runtime/x86/. Call them only when
+// CpuHasAvx2Fma() is true: they live in translation units compiled with -mavx2 -mfma.
+// Each returns nullptr when it does not cover the geometry or parameters (the op then
+// runs its reference kernel).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "runtime/fast_kernels.h"
+#include "runtime/kernel_params.h"
+
+namespace personcls::x86 {
+
+std::unique_ptr<FastKernel> MakeS8Conv2dAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias);
+std::unique_ptr<FastKernel> MakeF32Conv2dAvx2(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias);
+std::unique_ptr<FastKernel> MakeS8DwConv2dAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias);
+std::unique_ptr<FastKernel> MakeF32DwConv2dAvx2(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias);
+
+}  // namespace personcls::x86
