@@ -11,10 +11,11 @@ echo "| model | type | MACs | kernels | threads | min ms | median ms | max ms |"
 echo "|---|---|---|---|---|---|---|---|"
 for m in ../shared/models/*.tflite; do
   name=$(basename "$m")
-  type=$("$bin" info --json --model "$m" | grep -m1 '"type"' | sed 's/.*"type": "\(.*\)".*/\1/')
+  info=$("$bin" info --json --model "$m")
+  type=$(printf '%s\n' "$info" | sed -n 's/.*"type": "\(.*\)".*/\1/p' | head -n1)
   for kernels in fast ref; do
     for threads in 1 2; do
-      [ "$kernels" = ref ] && [ "$threads" = 2 ] && continue  # reference kernels are single-threaded
+      if [ "$kernels" = ref ] && [ "$threads" = 2 ]; then continue; fi  # reference kernels are single-threaded
       r=$([ "$kernels" = ref ] && echo 20 || echo "$runs")
       "$bin" bench --json --model "$m" --threads "$threads" --kernels "$kernels" --runs "$r" --warmup 20 |
         tr -d ' ,' | awk -F: -v n="$name" -v t="$type" -v k="$kernels" -v th="$threads" '
