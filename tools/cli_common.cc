@@ -55,8 +55,17 @@ LoadedModel LoadModelOrThrow(const ModelOptions& options) {
     for (int64_t i = 0; i < classes; ++i) m.labels.push_back(std::to_string(i));
   if (static_cast<int64_t>(m.labels.size()) != classes)
     throw CliError{"--labels has " + std::to_string(m.labels.size()) + " labels but the model has " + std::to_string(classes) + " outputs"};
-  if (options.input_mean || options.input_scale) {
+  // Model metadata "normalization" = "mean=M,scale=S" (written by personcls exporters)
+  // sets the input mapping; --input-mean/--input-scale override it.
+  if (auto it = m.graph->metadata.find("normalization"); it != m.graph->metadata.end()) {
     InputNormalization n;
+    const std::string text(it->second.begin(), it->second.end());
+    if (std::sscanf(text.c_str(), "mean=%f,scale=%f", &n.mean, &n.scale) != 2 || !(n.scale > 0))
+      throw CliError{options.model + ": metadata 'normalization' must read mean=M,scale=S, is '" + text + "'"};
+    m.normalization = n;
+  }
+  if (options.input_mean || options.input_scale) {
+    InputNormalization n = m.normalization.value_or(InputNormalization{});
     if (options.input_mean) n.mean = *options.input_mean;
     if (options.input_scale) n.scale = *options.input_scale;
     if (!(n.scale > 0)) throw CliError{"--input-scale must be positive"};

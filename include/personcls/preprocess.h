@@ -6,8 +6,8 @@
 //   * int8 input, default: q = p - 128 (TFLite Micro's and SSCMA-Micro's camera
 //     convention; equals quantizing p/255 for inputs with scale 1/255 and zero point -128).
 //   * float32 input, default: x = p / 255.
-//   * with an explicit normalization (CLI --input-mean M --input-scale S, or model
-//     metadata): x = (p - M) * S, and for int8 inputs q = round(x / s) + z with the input
+//   * with an explicit normalization (model metadata "normalization" = "mean=M,scale=S",
+//     or CLI --input-mean M --input-scale S): x = (p - M) * S, and for int8 inputs q = round(x / s) + z with the input
 //     tensor's scale s and zero point z, clamped to [-128, 127].
 #pragma once
 

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "formats/tflite/tflite_writer.h"
+#include "personcls/model.h"
 #include "test_util.h"
 
 namespace personcls {
@@ -179,6 +181,33 @@ TEST(Cli, BadInputsGiveOneLineErrors) {
   std::ofstream(dir + "/labels.csv") << "file,label\nx.bin,seven\n";
   ExpectOneLineError(RunCli("eval --model " + model + " --data " + dir), "labels.csv:2: label 'seven' is not an integer");
   ExpectOneLineError(RunCli("bench --runs 0 --model " + model), "--runs must be");
+}
+
+TEST(Cli, NormalizationFromModelMetadataEqualsFlags) {
+  PCLS_REQUIRE_SHARED("models/mlperf_vww_96_float.tflite");
+  auto graph = LoadModelFile(SharedPath("models/mlperf_vww_96_float.tflite"));
+  ASSERT_TRUE(graph.ok());
+  Graph g = **graph;
+  const std::string text = "mean=127.5,scale=0.0078125";
+  g.metadata["normalization"] = std::vector<uint8_t>(text.begin(), text.end());
+  auto bytes = tflite_format::WriteTflite(g);
+  ASSERT_TRUE(bytes.ok());
+  const std::string dir = testing::TempDir();
+  testing::WriteFileBytes(dir + "/norm.tflite", *bytes);
+  const std::string image = SharedPath("data/vww01-dev/000000000885.bin");
+  const RunResult meta = RunCli("classify --json --model " + dir + "/norm.tflite " + image);
+  const RunResult flags = RunCli("classify --json --input-mean 127.5 --input-scale 0.0078125 --model " +
+                                 SharedPath("models/mlperf_vww_96_float.tflite") + " " + image);
+  const RunResult plain = RunCli("classify --json --model " + SharedPath("models/mlperf_vww_96_float.tflite") + " " + image);
+  ASSERT_EQ(meta.exit_code, 0) << meta.err;
+  ASSERT_EQ(flags.exit_code, 0) << flags.err;
+  const auto a = nlohmann::json::parse(meta.out), b = nlohmann::json::parse(flags.out), c = nlohmann::json::parse(plain.out);
+  EXPECT_EQ(a[0]["raw"], b[0]["raw"]);
+  EXPECT_NE(a[0]["raw"], c[0]["raw"]);  // the metadata really changed the input
+  std::string bad = "mean=oops";
+  g.metadata["normalization"] = std::vector<uint8_t>(bad.begin(), bad.end());
+  testing::WriteFileBytes(dir + "/bad.tflite", *tflite_format::WriteTflite(g));
+  ExpectOneLineError(RunCli("classify --model " + dir + "/bad.tflite " + image), "metadata 'normalization'");
 }
 
 TEST(Cli, HelpAndUsage) {
