@@ -72,4 +72,44 @@ Status CheckBias(const TensorDesc* bias, int channels, DType type) {
   return Status::Ok();
 }
 
+Status ConvLikeKernel::PrepareArithmetic(const KernelContext& ctx, const TensorDesc& filter, const TensorDesc* bias) {
+  const TensorDesc& input = *ctx.input(0);
+  const TensorDesc& output = ctx.output(0);
+  const Activation act = ctx.op->options.activation;
+  dtype_ = input.dtype;
+  if (dtype_ == DType::kInt8) {
+    PCLS_RETURN_IF_ERROR(ExpectType(filter, DType::kInt8, "filter"));
+    PCLS_RETURN_IF_ERROR(ExpectType(output, DType::kInt8, "output"));
+    PCLS_RETURN_IF_ERROR(CheckBias(bias, g_.out_c, DType::kInt32));
+    PCLS_RETURN_IF_ERROR(PrepareS8ConvQuant(input, filter, output, g_.out_c, act, quant_));
+    if (ctx.use_fast)
+      fast_ = fns_.s8_fast(g_, quant_.requant, reinterpret_cast<const int8_t*>(filter.data),
+                           bias ? reinterpret_cast<const int32_t*>(bias->data) : nullptr);
+  } else if (dtype_ == DType::kFloat32) {
+    PCLS_RETURN_IF_ERROR(ExpectType(filter, DType::kFloat32, "filter"));
+    PCLS_RETURN_IF_ERROR(ExpectType(output, DType::kFloat32, "output"));
+    PCLS_RETURN_IF_ERROR(CheckBias(bias, g_.out_c, DType::kFloat32));
+    quant::ActivationRangeFloat(act, &clamp_.min, &clamp_.max);
+    if (ctx.use_fast)
+      fast_ = fns_.f32_fast(g_, clamp_, reinterpret_cast<const float*>(filter.data), bias ? reinterpret_cast<const float*>(bias->data) : nullptr);
+  } else {
+    return Status::Error(std::string("input type ") + DTypeName(dtype_) + " not supported");
+  }
+  return Status::Ok();
+}
+
+void ConvLikeKernel::Eval(const KernelBuffers& b) {
+  if (fast_) return fast_->Run(b.inputs[0], b.outputs[0], b.scratch, b.num_threads);
+  const void* bias = b.inputs.size() > 2 ? b.inputs[2] : nullptr;
+  if (dtype_ == DType::kInt8)
+    fns_.s8_ref(g_, quant_.requant, b.in<int8_t>(0), b.in<int8_t>(1), static_cast<const int32_t*>(bias), b.out<int8_t>(0));
+  else
+    fns_.f32_ref(g_, clamp_, b.in<float>(0), b.in<float>(1), static_cast<const float*>(bias), b.out<float>(0));
+}
+
+std::string ConvLikeKernel::name() const {
+  if (fast_) return fast_->name();
+  return dtype_ == DType::kInt8 ? fns_.s8_ref_name : fns_.f32_ref_name;
+}
+
 }  // namespace personcls

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <vector>
 
+#include <memory>
+
+#include "runtime/fast_kernels.h"
 #include "runtime/kernel.h"
 #include "runtime/kernel_params.h"
 
@@ -27,5 +30,41 @@ Status PrepareS8ConvQuant(const TensorDesc& input, const TensorDesc& filter, con
 
 // Validates a bias tensor (optional): constant, 1-D with `channels` elements, of `type`.
 Status CheckBias(const TensorDesc* bias, int channels, DType type);
+
+// The kernels of one conv-like op (CONV_2D or DEPTHWISE_CONV_2D): same signatures, so
+// one base class prepares and dispatches both.
+struct ConvKernelFunctions {
+  void (*s8_ref)(const ConvGeometry&, const S8Requant&, const int8_t*, const int8_t*, const int32_t*, int8_t*);
+  void (*f32_ref)(const ConvGeometry&, F32Clamp, const float*, const float*, const float*, float*);
+  std::unique_ptr<FastKernel> (*s8_fast)(const ConvGeometry&, const S8Requant&, const int8_t*, const int32_t*);
+  std::unique_ptr<FastKernel> (*f32_fast)(const ConvGeometry&, F32Clamp, const float*, const float*);
+  const char* s8_ref_name;
+  const char* f32_ref_name;
+};
+
+// Base of CONV_2D and DEPTHWISE_CONV_2D. Subclasses fill g_ and macs_ from the shapes in
+// their Prepare, then call PrepareArithmetic for types, requantization and fast kernels.
+class ConvLikeKernel : public Kernel {
+ public:
+  explicit ConvLikeKernel(const ConvKernelFunctions& fns) : fns_(fns) {}
+  void Eval(const KernelBuffers& b) override;
+  size_t scratch_bytes() const override { return fast_ ? fast_->scratch_bytes() : 0; }
+  size_t persistent_bytes() const override { return quant_.multiplier.size() * 8 + (fast_ ? fast_->persistent_bytes() : 0); }
+  int64_t macs() const override { return macs_; }
+  std::string name() const override;
+
+ protected:
+  Status PrepareArithmetic(const KernelContext& ctx, const TensorDesc& filter, const TensorDesc* bias);
+
+  ConvGeometry g_;
+  int64_t macs_ = 0;
+
+ private:
+  const ConvKernelFunctions& fns_;
+  DType dtype_ = DType::kFloat32;
+  S8ConvQuant quant_;
+  F32Clamp clamp_{0, 0};
+  std::unique_ptr<FastKernel> fast_;
+};
 
 }  // namespace personcls
