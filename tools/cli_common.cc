@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "personcls/checkpoint.h"
 #include "personcls/image.h"
 
 namespace personcls::cli {
@@ -31,7 +32,7 @@ LoadedModel LoadModelOrThrow(const ModelOptions& options) {
   if (options.model.empty()) throw CliError{"no model given (--model FILE)"};
   if (options.threads < 1 || options.threads > 256) throw CliError{"--threads must be 1..256"};
   if (options.kernels != "fast" && options.kernels != "ref") throw CliError{"--kernels must be 'fast' or 'ref'"};
-  auto graph = LoadModelFile(options.model);
+  auto graph = IsCheckpointPath(options.model) ? LoadCheckpointGraph(options.model, options.arch) : LoadModelFile(options.model);
   if (!graph.ok()) throw CliError{graph.status().message()};
   InterpreterOptions io;
   io.num_threads = options.threads;

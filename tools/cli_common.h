@@ -29,6 +29,7 @@ struct ModelOptions {
   std::optional<float> input_mean;
   std::optional<float> input_scale;
   std::string labels;  // comma-separated; empty: model metadata or defaults
+  std::optional<std::string> arch;  // checkpoints: architecture override (else inferred)
 };
 
 struct LoadedModel {

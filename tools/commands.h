@@ -14,5 +14,7 @@ void RegisterClassify(CLI::App& app);
 void RegisterEval(CLI::App& app);
 void RegisterInfo(CLI::App& app);
 void RegisterBench(CLI::App& app);
+void RegisterTrain(CLI::App& app);
+void RegisterConvert(CLI::App& app);
 
 }  // namespace personcls::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   RegisterEval(app);
   RegisterInfo(app);
   RegisterBench(app);
+  RegisterTrain(app);
+  RegisterConvert(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

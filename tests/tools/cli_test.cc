@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "formats/safetensors/safetensors.h"
 #include "formats/tflite/tflite_writer.h"
 #include "personcls/model.h"
 #include "test_util.h"
@@ -219,6 +220,80 @@ TEST(Cli, HelpAndUsage) {
   }
   EXPECT_NE(RunCli("").exit_code, 0);
   EXPECT_NE(RunCli("frobnicate").exit_code, 0);
+}
+
+TEST(Cli, ConvertPthToSafetensors) {
+  const std::string twin = std::string(PERSONCLS_SOURCE_DIR) + "/tests/golden/twin/";
+  const std::string out = testing::TempDir() + "/mbv2_rep_w035_mmengine.safetensors";
+  const RunResult r = RunCli("convert " + twin + "mbv2_rep_w035_mmengine.pth --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("512 tensors"), std::string::npos) << r.out;
+  auto converted = safetensors::ReadFile(out);
+  ASSERT_TRUE(converted.ok()) << converted.status().message();
+  EXPECT_EQ(converted->tensors.size(), 512u);
+  auto golden = safetensors::ReadFile(twin + "forward_w035.safetensors");
+  ASSERT_TRUE(golden.ok()) << golden.status().message();
+  for (const std::string key : {"backbone.conv1.conv.weight", "head.fc.bias", "backbone.conv1.norm.num_batches_tracked"}) {
+    ASSERT_TRUE(converted->tensors.count(key)) << key;
+    const auto& got = converted->tensors.at(key);
+    const auto& want = golden->tensors.at("param." + key);
+    EXPECT_EQ(got.dtype, want.dtype) << key;
+    EXPECT_EQ(got.shape, want.shape) << key;
+    EXPECT_TRUE(got.bytes == want.bytes) << key;
+  }
+  const std::string dir = testing::TempDir();
+  testing::WriteFileBytes(dir + "/junk.pth", {1, 2, 3, 4});
+  ExpectOneLineError(RunCli("convert " + dir + "/junk.pth --out " + dir + "/junk.safetensors"), "junk.pth: not a valid zip archive");
+  EXPECT_FALSE(testing::FileExists(dir + "/junk.safetensors"));
+}
+
+TEST(Cli, TrainWritesCheckpointsAndLog) {
+  const std::string dir = testing::TempDir();
+  // Train: class folders; val: labels.csv. 16x16 PPM images, class 1 has a bright square.
+  auto write_ppm = [](const std::string& path, int label, int seed) {
+    std::ofstream out(path, std::ios::binary);
+    out << "P6\n16 16\n255\n";
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x) {
+        const bool square = label && y >= 2 + seed % 8 && y < 8 + seed % 8 && x >= 3 + seed % 7 && x < 9 + seed % 7;
+        for (int c = 0; c < 3; ++c) out.put(static_cast<char>(square ? 230 : (x * 7 + y * 13 + seed * 31 + c) % 50));
+      }
+  };
+  std::filesystem::create_directories(dir + "/train/0_background");
+  std::filesystem::create_directories(dir + "/train/1_person");
+  std::filesystem::create_directories(dir + "/val");
+  std::ofstream labels(dir + "/val/labels.csv");
+  labels << "file,label\n";
+  for (int i = 0; i < 12; ++i) {
+    write_ppm(dir + "/train/" + (i % 2 ? "1_person/" : "0_background/") + std::to_string(i) + ".ppm", i % 2, i);
+    if (i < 6) {
+      write_ppm(dir + "/val/" + std::to_string(i) + ".ppm", i % 2, i + 20);
+      labels << i << ".ppm," << i % 2 << "\n";
+    }
+  }
+  labels.close();
+  const std::string run = dir + "/run";
+  const RunResult r = RunCli("train --arch mbv2-rep-0.35 --input 16 --epochs 2 --batch 4 --seed 3 --threads 1 --augment flip --data " + dir +
+                             "/train --val " + dir + "/val --out " + run);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("epoch   2/2"), std::string::npos) << r.out;
+  for (const char* f : {"best.safetensors", "last.safetensors", "last_state.safetensors", "log.csv"})
+    EXPECT_TRUE(testing::FileExists(run + "/" + f)) << f;
+  std::ifstream log(run + "/log.csv");
+  std::string line;
+  std::getline(log, line);
+  EXPECT_EQ(line, "epoch,iterations,lr,train_loss,train_acc,val_top1,seconds");
+  int rows = 0;
+  while (std::getline(log, line)) ++rows;
+  EXPECT_EQ(rows, 2);
+  auto last = safetensors::ReadFile(run + "/last.safetensors");
+  ASSERT_TRUE(last.ok()) << last.status().message();
+  EXPECT_EQ(last->metadata.at("epoch"), "2");
+  EXPECT_EQ(last->tensors.at("backbone.conv1.norm.num_batches_tracked").dtype, "I64");
+  // Resuming a finished run trains nothing more; a bad --augment is a one-line error.
+  const RunResult again = RunCli("train --input 16 --epochs 2 --data " + dir + "/train --val " + dir + "/val --resume " + run);
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  ExpectOneLineError(RunCli("train --input 16 --augment crop --data " + dir + "/train --val " + dir + "/val --out " + run), "--augment must be");
 }
 
 }  // namespace

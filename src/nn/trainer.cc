@@ -1,0 +1,312 @@
+#include "nn/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include "formats/safetensors/safetensors.h"
+#include "ops/softmax_cross_entropy.h"
+
+namespace personcls {
+namespace {
+
+LrSchedule::Options ScheduleOptions(const TrainOptions& o) {
+  LrSchedule::Options s;
+  s.base_lr = o.lr;
+  s.warmup_iters = o.warmup_iters;
+  s.warmup_start_factor = o.warmup_start_factor;
+  s.decay = o.cosine ? LrSchedule::Decay::kCosine : LrSchedule::Decay::kMultiStep;
+  s.milestones = o.milestones;
+  s.gamma = o.gamma;
+  s.cosine_epochs = std::max(1, o.epochs);
+  return s;
+}
+
+std::string Exact(double v) {
+  std::ostringstream s;
+  s << std::setprecision(17) << v;
+  return s.str();
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+double Uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1p-53; }
+
+}  // namespace
+
+Trainer::Trainer(const ArchConfig& config, TrainOptions options, const Dataset& train, const Dataset& val)
+    : config_(config),
+      options_(std::move(options)),
+      train_(train),
+      val_(val),
+      model_(config),
+      sgd_(SgdOptions{options_.momentum, options_.weight_decay}),
+      schedule_(ScheduleOptions(options_)),
+      rng_(options_.seed) {
+  if (options_.epochs < 1) throw std::invalid_argument("epochs must be >= 1");
+  if (options_.batch < 2) throw std::invalid_argument("batch must be >= 2 (train-mode BN needs more than one value)");
+  const int channels = config.gray ? 1 : 3;
+  for (const Dataset* d : {&train_, &val_}) {
+    if (d->size != config.input_size || d->channels != channels)
+      throw std::invalid_argument("dataset images are " + std::to_string(d->size) + "x" + std::to_string(d->size) + "x" +
+                                  std::to_string(d->channels) + ", the model takes " + std::to_string(config.input_size) + "x" +
+                                  std::to_string(config.input_size) + "x" + std::to_string(channels));
+    for (int32_t l : d->labels)
+      if (l < 0 || l >= config.num_classes) throw std::invalid_argument("label " + std::to_string(l) + " out of range");
+  }
+  if (train_.count() < 2) throw std::invalid_argument("training set needs at least 2 images");
+  if (val_.count() < 1) throw std::invalid_argument("validation set is empty");
+  Init();
+}
+
+void Trainer::Init() {
+  // SSCMA's init: convs kaiming-normal (fan_out, ReLU gain), zero bias; BN weight 1,
+  // bias 0; Linear normal(0, 0.01), bias 0. Normals by Box-Muller from the seeded RNG.
+  auto normal = [this]() {
+    const double u1 = std::max(Uniform01(rng_), 1e-300), u2 = Uniform01(rng_);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  };
+  for (auto& p : model_.Parameters()) {
+    Tensor& t = *p.value;
+    if (t.rank() == 4) {  // conv, OHWI: fan_out = out * kh * kw
+      const double std_dev = std::sqrt(2.0 / static_cast<double>(t.shape[0] * t.shape[1] * t.shape[2]));
+      for (float& v : t.data) v = static_cast<float>(std_dev * normal());
+    } else if (t.rank() == 2) {  // linear [out, in]
+      for (float& v : t.data) v = static_cast<float>(0.01 * normal());
+    } else if (EndsWith(p.name, ".bias")) {
+      std::fill(t.data.begin(), t.data.end(), 0.0f);
+    } else {
+      std::fill(t.data.begin(), t.data.end(), 1.0f);  // BN weight
+    }
+  }
+}
+
+Status Trainer::SaveWeights(const std::string& path, double val_top1) const {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (auto& p : const_cast<Mbv2RepModel&>(model_).Parameters()) {
+    std::vector<int64_t> s(p.value->shape.begin(), p.value->shape.end());
+    if (s.size() == 4) s = {s[0], s[3], s[1], s[2]};  // OHWI -> OIHW
+    shapes[p.name] = s;
+  }
+  safetensors::File f;
+  for (const auto& [name, values] : model_.ToStateDict()) {
+    if (EndsWith(name, "num_batches_tracked")) {
+      safetensors::Tensor t;
+      t.dtype = "I64";
+      const int64_t v = values.empty() ? 0 : static_cast<int64_t>(values[0]);
+      t.bytes.resize(8);
+      std::memcpy(t.bytes.data(), &v, 8);
+      f.tensors[name] = std::move(t);
+    } else {
+      auto it = shapes.find(name);
+      f.tensors[name] = safetensors::FromFloat(values, it != shapes.end() ? it->second : std::vector<int64_t>{static_cast<int64_t>(values.size())});
+    }
+  }
+  f.metadata = {{"arch", config_.name},
+                {"input_size", std::to_string(config_.input_size)},
+                {"num_classes", std::to_string(config_.num_classes)},
+                {"gray", config_.gray ? "1" : "0"},
+                {"epoch", std::to_string(epoch_)},
+                {"val_top1", Exact(val_top1)},
+                {"personcls_version", options_.version}};
+  return safetensors::WriteFile(path, f);
+}
+
+Status Trainer::SaveState() const {
+  safetensors::File f;
+  for (const auto& s : sgd_.state())
+    if (s.has_momentum_buffer) f.tensors["momentum." + s.name] = safetensors::FromFloat(s.momentum_buffer, {static_cast<int64_t>(s.momentum_buffer.size())});
+  std::ostringstream rng;
+  rng << rng_;
+  f.metadata = {{"epoch", std::to_string(epoch_)},
+                {"iteration", std::to_string(iteration_)},
+                {"step_count", std::to_string(sgd_.step_count())},
+                {"rng", rng.str()},
+                {"best_val_top1", Exact(best_val_)},
+                {"best_epoch", std::to_string(best_epoch_)},
+                {"arch", config_.name}};
+  return safetensors::WriteFile(options_.out_dir + "/last_state.safetensors", f);
+}
+
+Status Trainer::Resume() {
+  const std::string wpath = options_.out_dir + "/last.safetensors", spath = options_.out_dir + "/last_state.safetensors";
+  auto w = safetensors::ReadFile(wpath);
+  if (!w.ok()) return w.status();
+  auto s = safetensors::ReadFile(spath);
+  if (!s.ok()) return s.status();
+  auto meta = [](const safetensors::File& f, const std::string& key, const std::string& path) -> Expected<std::string> {
+    auto it = f.metadata.find(key);
+    if (it == f.metadata.end()) return Status::Error(path + ": metadata '" + key + "' missing");
+    return it->second;
+  };
+  try {
+    PCLS_ASSIGN_OR_RETURN(std::string arch, meta(*w, "arch", wpath));
+    if (arch != config_.name) return Status::Error(wpath + ": checkpoint is " + arch + ", not " + config_.name);
+    PCLS_ASSIGN_OR_RETURN(std::string wepoch, meta(*w, "epoch", wpath));
+    PCLS_ASSIGN_OR_RETURN(std::string epoch, meta(*s, "epoch", spath));
+    if (wepoch != epoch) return Status::Error(spath + ": epoch " + epoch + " does not match last.safetensors (" + wepoch + ")");
+    StateDict state;
+    for (const auto& [name, t] : w->tensors) {
+      if (t.dtype == "I64" || t.dtype == "I32") {
+        std::vector<float> v;
+        for (int64_t x : t.AsInt64()) v.push_back(static_cast<float>(x));
+        state[name] = v;
+      } else {
+        state[name] = t.AsFloat();
+      }
+    }
+    PCLS_RETURN_IF_ERROR(model_.LoadStateDict(state).WithContext(wpath));
+    PCLS_ASSIGN_OR_RETURN(std::string iteration, meta(*s, "iteration", spath));
+    PCLS_ASSIGN_OR_RETURN(std::string steps, meta(*s, "step_count", spath));
+    PCLS_ASSIGN_OR_RETURN(std::string rng, meta(*s, "rng", spath));
+    PCLS_ASSIGN_OR_RETURN(std::string best, meta(*s, "best_val_top1", spath));
+    PCLS_ASSIGN_OR_RETURN(std::string best_epoch, meta(*s, "best_epoch", spath));
+    epoch_ = std::stoi(epoch);
+    iteration_ = std::stoll(iteration);
+    best_val_ = std::stod(best);
+    best_epoch_ = std::stoi(best_epoch);
+    std::istringstream rs(rng);
+    rs >> rng_;
+    if (rs.fail()) return Status::Error(spath + ": bad rng state");
+    const int64_t step_count = std::stoll(steps);
+    std::vector<SgdOptimizer::ParamState> ps;
+    if (step_count > 0) {
+      for (const std::string& name : model_.ParameterNames()) {
+        SgdOptimizer::ParamState p;
+        p.name = name;
+        auto it = s->tensors.find("momentum." + name);
+        if (it != s->tensors.end()) {
+          p.has_momentum_buffer = true;
+          p.momentum_buffer = it->second.AsFloat();
+        }
+        ps.push_back(std::move(p));
+      }
+    }
+    sgd_.LoadState(std::move(ps), step_count);
+  } catch (const std::exception& e) {
+    return Status::Error(spath + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+double Trainer::Evaluate(const Dataset& data) {
+  const int S = data.size, C = data.channels, K = config_.num_classes;
+  const size_t n = data.count();
+  int64_t correct = 0;
+  for (size_t start = 0; start < n; start += options_.batch) {
+    const int m = static_cast<int>(std::min<size_t>(options_.batch, n - start));
+    Tensor x({m, S, S, C});
+    for (int i = 0; i < m; ++i) {
+      const uint8_t* src = data.image(start + i);
+      float* dst = x.ptr() + static_cast<size_t>(i) * data.image_bytes();
+      for (size_t j = 0; j < data.image_bytes(); ++j) dst[j] = static_cast<float>(src[j]) / 255.0f;
+    }
+    const Tensor& logits = model_.Forward(x, false);
+    for (int i = 0; i < m; ++i) {
+      const float* row = logits.ptr() + static_cast<size_t>(i) * K;
+      correct += (std::max_element(row, row + K) - row) == data.labels[start + i];
+    }
+  }
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
+Status Trainer::Run(const std::function<void(const BatchProgress&)>& on_batch, const std::function<void(const EpochStats&)>& on_epoch,
+                    int stop_after) {
+  namespace fs = std::filesystem;
+  const bool write = !options_.out_dir.empty();
+  if (write) {
+    std::error_code ec;
+    fs::create_directories(options_.out_dir, ec);
+    if (ec) return Status::Error(options_.out_dir + ": cannot create: " + ec.message());
+  }
+  const std::string log_path = options_.out_dir + "/log.csv";
+  if (write && (epoch_ == 0 || !fs::exists(log_path))) {
+    std::ofstream log(log_path, std::ios::trunc);
+    log << "epoch,iterations,lr,train_loss,train_acc,val_top1,seconds\n";
+    if (!log) return Status::Error(log_path + ": cannot write");
+  }
+  const int S = train_.size, C = train_.channels, K = config_.num_classes, B = options_.batch;
+  const size_t n = train_.count(), bytes = train_.image_bytes();
+  const int batches = static_cast<int>(n / B) + (n % B > 1 ? 1 : 0);
+  int done = 0;
+  while (epoch_ < options_.epochs && (stop_after <= 0 || done < stop_after)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), size_t{0});
+    for (size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng_() % (i + 1)]);
+    double loss_sum = 0, lr = 0;
+    int64_t correct = 0, seen = 0;
+    for (int b = 0; b < batches; ++b) {
+      const size_t start = static_cast<size_t>(b) * B;
+      const int m = static_cast<int>(std::min<size_t>(B, n - start));
+      Tensor x({m, S, S, C});
+      std::vector<int32_t> labels(m);
+      for (int i = 0; i < m; ++i) {
+        const size_t idx = order[start + i];
+        labels[i] = train_.labels[idx];
+        const uint8_t* src = train_.image(idx);
+        float* dst = x.ptr() + static_cast<size_t>(i) * bytes;
+        const bool flip = options_.augment_flip && (rng_() >> 63);
+        for (int y = 0; y < S; ++y)
+          for (int xx = 0; xx < S; ++xx) {
+            const int sx = flip ? S - 1 - xx : xx;
+            for (int c = 0; c < C; ++c)
+              dst[(static_cast<size_t>(y) * S + xx) * C + c] = static_cast<float>(src[(static_cast<size_t>(y) * S + sx) * C + c]) / 255.0f;
+          }
+      }
+      const Tensor& logits = model_.Forward(x, true);
+      std::vector<float> probs(static_cast<size_t>(m) * K);
+      const float loss = ops::softmax_cross_entropy_forward(m, K, logits.ptr(), labels.data(), probs.data());
+      for (int i = 0; i < m; ++i) {
+        const float* row = logits.ptr() + static_cast<size_t>(i) * K;
+        correct += (std::max_element(row, row + K) - row) == labels[i];
+      }
+      Tensor dlogits({m, K});
+      ops::softmax_cross_entropy_backward(m, K, probs.data(), labels.data(), 1.0f, dlogits.ptr(), ops::GradMode::kOverwrite);
+      model_.Backward(dlogits);
+      lr = schedule_.lr_at(iteration_, epoch_);
+      sgd_.Step(model_.Parameters(), lr);
+      ++iteration_;
+      loss_sum += static_cast<double>(loss) * m;
+      seen += m;
+      if (on_batch) on_batch({epoch_, b + 1, batches, iteration_, loss, lr, m});
+    }
+    EpochStats st;
+    st.val_top1 = Evaluate(val_);
+    ++epoch_;
+    ++done;
+    st.epoch = epoch_;
+    st.iterations = iteration_;
+    st.lr = lr;
+    st.train_loss = seen ? loss_sum / seen : 0;
+    st.train_acc = seen ? static_cast<double>(correct) / seen : 0;
+    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (st.val_top1 > best_val_) {
+      best_val_ = st.val_top1;
+      best_epoch_ = epoch_;
+      if (write) PCLS_RETURN_IF_ERROR(SaveWeights(options_.out_dir + "/best.safetensors", st.val_top1));
+    }
+    if (write) {
+      PCLS_RETURN_IF_ERROR(SaveWeights(options_.out_dir + "/last.safetensors", st.val_top1));
+      PCLS_RETURN_IF_ERROR(SaveState());
+      std::ofstream log(log_path, std::ios::app);
+      log << st.epoch << ',' << st.iterations << ',' << Exact(st.lr) << ',' << st.train_loss << ',' << st.train_acc << ',' << st.val_top1 << ','
+          << st.seconds << '\n';
+      log.flush();
+      if (!log) return Status::Error(log_path + ": cannot write");
+    }
+    if (on_epoch) on_epoch(st);
+  }
+  return Status::Ok();
+}
+
+}  // namespace personcls

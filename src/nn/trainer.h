@@ -1,0 +1,108 @@
+// The training loop of personcls train: SSCMA's recipe for MobileNetV2-Rep on the fp32 ops.
+//
+// Per epoch: a deterministic shuffle (Fisher-Yates on one std::mt19937_64 seeded from
+// `seed`, independent of the thread count), batches of `batch` images (a final batch of one
+// image is dropped: train-mode BN needs more than one value), x = pixel / 255 NHWC, optional
+// horizontal flip with p 0.5 from the same RNG, train-mode forward, mean cross-entropy,
+// backward, SGD step with lr = schedule.lr_at(iteration, epoch). Then top-1 on the
+// validation set in eval mode.
+//
+// Run directory (out_dir):
+//   last.safetensors, best.safetensors  SSCMA state_dict names, PyTorch layouts, F32
+//                                       (num_batches_tracked I64); metadata arch, epoch,
+//                                       val_top1, personcls_version
+//   last_state.safetensors              momentum buffers (internal layouts), metadata
+//                                       step_count, epoch, iteration, rng, best_*
+//   log.csv                             epoch,iterations,lr,train_loss,train_acc,val_top1,seconds
+// Resume() continues from last.*; an interrupted and resumed run gives bit-identical
+// weights to an uninterrupted one with the same options (the schedule must not change:
+// with cosine decay T = epochs, so resume with the same --epochs).
+// Parameters start from a seeded PyTorch-default-like init: conv / linear weights and
+// biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)), BN weight 1, bias 0.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "nn/dataset.h"
+#include "nn/mbv2_rep_model.h"
+#include "nn/optimizer.h"
+#include "personcls/arch.h"
+#include "personcls/status.h"
+
+namespace personcls {
+
+struct TrainOptions {
+  int epochs = 300;
+  int batch = 128;
+  double lr = 0.01;
+  double momentum = 0.9;
+  double weight_decay = 1e-4;
+  int64_t warmup_iters = 30;
+  double warmup_start_factor = 0.001;
+  std::vector<int> milestones{100, 200, 250};
+  double gamma = 0.1;
+  bool cosine = false;  // cosine decay over `epochs` instead of milestones
+  uint64_t seed = 0;
+  bool augment_flip = false;
+  std::string out_dir;  // empty: no files written
+  std::string version = "unknown";
+};
+
+struct EpochStats {
+  int epoch = 0;  // 1-based: number of epochs completed
+  int64_t iterations = 0;  // total so far
+  double lr = 0;  // lr of the epoch's last iteration
+  double train_loss = 0, train_acc = 0, val_top1 = 0, seconds = 0;
+};
+
+struct BatchProgress {
+  int epoch = 0;  // 0-based epoch in progress
+  int batch = 0, batches = 0;
+  int64_t iteration = 0;
+  double loss = 0, lr = 0;
+  int images = 0;  // images in this batch
+};
+
+class Trainer {
+ public:
+  // Throws std::invalid_argument on bad options or a dataset not matching the config.
+  Trainer(const ArchConfig& config, TrainOptions options, const Dataset& train, const Dataset& val);
+
+  // Loads out_dir/last.safetensors and last_state.safetensors.
+  Status Resume();
+
+  // Trains until `options.epochs` epochs are complete (or stop_after more, when > 0).
+  Status Run(const std::function<void(const BatchProgress&)>& on_batch = {},
+             const std::function<void(const EpochStats&)>& on_epoch = {}, int stop_after = 0);
+
+  double Evaluate(const Dataset& data);  // top-1 in eval mode
+
+  Mbv2RepModel& model() { return model_; }
+  int epochs_done() const { return epoch_; }
+  double best_val_top1() const { return best_val_; }
+  int best_epoch() const { return best_epoch_; }
+
+ private:
+  Status SaveWeights(const std::string& path, double val_top1) const;
+  Status SaveState() const;
+  void Init();
+
+  ArchConfig config_;
+  TrainOptions options_;
+  const Dataset& train_;
+  const Dataset& val_;
+  Mbv2RepModel model_;
+  SgdOptimizer sgd_;
+  LrSchedule schedule_;
+  std::mt19937_64 rng_;
+  int epoch_ = 0;
+  int64_t iteration_ = 0;
+  double best_val_ = -1.0;
+  int best_epoch_ = 0;
+};
+
+}  // namespace personcls

@@ -1,0 +1,137 @@
+// personcls train: trains MobileNetV2-Rep (SSCMA's recipe) on a labelled directory and
+// writes RUN/{best,last}.safetensors, RUN/last_state.safetensors and RUN/log.csv.
+#include <fmt/core.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+#include "commands.h"
+#include "nn/dataset.h"
+#include "nn/trainer.h"
+#include "personcls/arch.h"
+
+namespace personcls::cli {
+namespace {
+
+std::vector<int> ParseMilestones(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    try {
+      size_t used = 0;
+      out.push_back(std::stoi(item, &used));
+      if (used != item.size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      throw CliError{"--milestones: '" + item + "' is not an integer"};
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void RegisterTrain(CLI::App& app) {
+  struct Args {
+    std::string arch = "mbv2-rep-0.35", data, val, out, resume, augment = "none", milestones = "100,200,250";
+    int epochs = 300, batch = 128, threads = 0, input = 96, classes = 2, warmup = 30;
+    double lr = 0.01;
+    uint64_t seed = 0;
+    bool cosine = false, gray = false;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("train", "Train MobileNetV2-Rep on a labelled directory (labels.csv or class folders)");
+  cmd->add_option("--arch", a->arch, "Architecture (mbv2-rep-0.35 | mbv2-rep-0.5 | mbv2-rep-1.0)")->capture_default_str();
+  cmd->add_option("--data", a->data, "Training directory (DIR/labels.csv: file,label, or DIR/<class>/*)")->required();
+  cmd->add_option("--val", a->val, "Validation directory")->required();
+  cmd->add_option("--out", a->out, "Run directory (checkpoints, log.csv)");
+  cmd->add_option("--resume", a->resume, "Continue the run in this directory from last.*");
+  cmd->add_option("--epochs", a->epochs, "Epochs")->capture_default_str();
+  cmd->add_option("--batch", a->batch, "Batch size")->capture_default_str();
+  cmd->add_option("--lr", a->lr, "Base learning rate (SGD, momentum 0.9, weight decay 1e-4)")->capture_default_str();
+  cmd->add_option("--warmup", a->warmup, "Linear warm-up iterations (start factor 0.001)")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Seed of init, shuffle and augmentation")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "OpenMP threads (0: default); results do not depend on it");
+  cmd->add_option("--augment", a->augment, "none | flip")->capture_default_str();
+  cmd->add_option("--input", a->input, "Input size (square)")->capture_default_str();
+  cmd->add_option("--classes", a->classes, "Number of classes")->capture_default_str();
+  cmd->add_flag("--gray", a->gray, "One input channel");
+  cmd->add_option("--milestones", a->milestones, "Epochs at which lr is multiplied by 0.1")->capture_default_str();
+  cmd->add_flag("--cosine", a->cosine, "Cosine decay over --epochs instead of milestones");
+  cmd->callback([a] {
+    if (a->out.empty() && a->resume.empty()) throw CliError{"--out RUN/ (or --resume RUN/) is required"};
+    if (!a->out.empty() && !a->resume.empty() && a->out != a->resume) throw CliError{"--out and --resume name different directories"};
+    if (a->augment != "none" && a->augment != "flip") throw CliError{"--augment must be none or flip, not '" + a->augment + "'"};
+    if (a->threads < 0) throw CliError{"--threads must be >= 0"};
+    if (a->threads > 0) omp_set_num_threads(a->threads);
+    auto arch = ArchFromName(a->arch);
+    if (!arch.ok()) throw CliError{arch.status().message()};
+    ArchConfig config = *arch;
+    config.input_size = a->input;
+    config.num_classes = a->classes;
+    config.gray = a->gray;
+    TrainOptions o;
+    o.epochs = a->epochs;
+    o.batch = a->batch;
+    o.lr = a->lr;
+    o.warmup_iters = a->warmup;
+    o.milestones = ParseMilestones(a->milestones);
+    o.cosine = a->cosine;
+    o.seed = a->seed;
+    o.augment_flip = a->augment == "flip";
+    o.out_dir = a->resume.empty() ? a->out : a->resume;
+    while (o.out_dir.size() > 1 && o.out_dir.back() == '/') o.out_dir.pop_back();
+    o.version = PERSONCLS_VERSION;
+    auto train = LoadDataset(a->data, config.input_size, config.num_classes, config.gray);
+    if (!train.ok()) throw CliError{train.status().message()};
+    auto val = LoadDataset(a->val, config.input_size, config.num_classes, config.gray);
+    if (!val.ok()) throw CliError{val.status().message()};
+    std::unique_ptr<Trainer> trainer;
+    try {
+      trainer = std::make_unique<Trainer>(config, o, *train, *val);
+    } catch (const std::invalid_argument& e) {
+      throw CliError{e.what()};
+    }
+    if (!a->resume.empty()) {
+      Status s = trainer->Resume();
+      if (!s.ok()) throw CliError{s.message()};
+      fmt::print(stderr, "resuming {} after epoch {}\n", o.out_dir, trainer->epochs_done());
+    }
+    fmt::print(stderr, "train: {} images, val: {} images, {} {}x{}, batch {}, {} threads\n", train->count(), val->count(), config.name,
+               config.input_size, config.input_size, o.batch, omp_get_max_threads());
+    const bool tty = isatty(fileno(stderr));
+    auto t_epoch = std::chrono::steady_clock::now();
+    const int start_epoch = trainer->epochs_done();
+    auto t_run = std::chrono::steady_clock::now();
+    int64_t images = 0;
+    auto on_batch = [&](const BatchProgress& p) {
+      images += p.images;
+      if (!tty) return;
+      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
+      const double its = el > 0 ? p.batch / el : 0;
+      const double run_el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
+      const double done = (p.epoch - start_epoch) + static_cast<double>(p.batch) / p.batches;
+      const double eta = done > 0 ? run_el / done * (o.epochs - start_epoch - done) : 0;
+      fmt::print(stderr, "\repoch {}/{} {}/{}  {:.2f} it/s  loss {:.4f}  lr {:.3g}  ETA {:.0f}s   ", p.epoch + 1, o.epochs, p.batch, p.batches,
+                 its, p.loss, p.lr, eta);
+    };
+    auto on_epoch = [&](const EpochStats& s) {
+      if (tty) fmt::print(stderr, "\r\033[K");
+      fmt::print("epoch {:>3}/{}  it {:>6}  lr {:.3g}  loss {:.4f}  train_acc {:.2f} %  val_top1 {:.2f} %  {:.1f} s  {:.1f} img/s\n", s.epoch,
+                 o.epochs, s.iterations, s.lr, s.train_loss, 100.0 * s.train_acc, 100.0 * s.val_top1, s.seconds,
+                 s.seconds > 0 ? static_cast<double>(images) / s.seconds : 0.0);
+      std::fflush(stdout);
+      images = 0;
+      t_epoch = std::chrono::steady_clock::now();
+    };
+    Status s = trainer->Run(on_batch, on_epoch);
+    if (!s.ok()) throw CliError{s.message()};
+    fmt::print("best val_top1 {:.2f} % at epoch {} ({}/best.safetensors)\n", 100.0 * trainer->best_val_top1(), trainer->best_epoch(), o.out_dir);
+  });
+}
+
+}  // namespace personcls::cli
