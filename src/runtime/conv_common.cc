@@ -63,6 +63,14 @@ Status PrepareS8ConvQuant(const TensorDesc& input, const TensorDesc& filter, con
   return Status::Ok();
 }
 
+Status CheckS8AccumulationDepth(int64_t depth) {
+  // Each product of offset int8 values is below 2^16; 2^15 of them stay inside int32.
+  if (depth > kMaxS8AccumulationDepth)
+    return Status::Error("accumulates " + std::to_string(depth) + " products per output, more than int32 holds safely (" +
+                         std::to_string(kMaxS8AccumulationDepth) + ")");
+  return Status::Ok();
+}
+
 Status CheckBias(const TensorDesc* bias, int channels, DType type) {
   if (!bias) return Status::Ok();
   if (!bias->is_constant()) return Status::Error("bias must be constant");
@@ -78,6 +86,7 @@ Status ConvLikeKernel::PrepareArithmetic(const KernelContext& ctx, const TensorD
   const Activation act = ctx.op->options.activation;
   dtype_ = input.dtype;
   if (dtype_ == DType::kInt8) {
+    PCLS_RETURN_IF_ERROR(CheckS8AccumulationDepth(filter.num_elements() / g_.out_c));
     PCLS_RETURN_IF_ERROR(ExpectType(filter, DType::kInt8, "filter"));
     PCLS_RETURN_IF_ERROR(ExpectType(output, DType::kInt8, "output"));
     PCLS_RETURN_IF_ERROR(CheckBias(bias, g_.out_c, DType::kInt32));

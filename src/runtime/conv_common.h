@@ -28,6 +28,10 @@ struct S8ConvQuant {
 Status PrepareS8ConvQuant(const TensorDesc& input, const TensorDesc& filter, const TensorDesc& output, int out_channels,
                           Activation act, S8ConvQuant& out);
 
+// int8 kernels accumulate in int32; refuse dot products long enough to overflow it.
+constexpr int64_t kMaxS8AccumulationDepth = int64_t{1} << 15;
+Status CheckS8AccumulationDepth(int64_t depth);
+
 // Validates a bias tensor (optional): constant, 1-D with `channels` elements, of `type`.
 Status CheckBias(const TensorDesc* bias, int channels, DType type);
 

@@ -26,6 +26,7 @@ class FullyConnectedKernel : public Kernel {
     dtype_ = input.dtype;
     const Activation act = ctx.op->options.activation;
     if (dtype_ == DType::kInt8) {
+      PCLS_RETURN_IF_ERROR(CheckS8AccumulationDepth(depth_));
       PCLS_RETURN_IF_ERROR(ExpectType(weights, DType::kInt8, "weights"));
       PCLS_RETURN_IF_ERROR(ExpectType(output, DType::kInt8, "output"));
       PCLS_RETURN_IF_ERROR(CheckBias(bias, units_, DType::kInt32));

@@ -202,6 +202,9 @@ TEST(TfliteReader, RejectsBadQuantization) {
   g.tensors[1].quant.zero_point = {0, 0};
   ExpectError(ReadStatus(*Bytes(g)), "2 scales for dimension of size 3");
   g = TinyInt8Graph();
+  g.tensors[0].quant.zero_point = {134217728};  // found by fuzzing: overflowed the FC accumulator
+  ExpectError(ReadStatus(*Bytes(g)), "zero point 134217728 outside the range of int8");
+  g = TinyInt8Graph();
   g.tensors[0].quant.scale = {-1.0f};
   ExpectError(ReadStatus(*Bytes(g)), "scale must be finite and positive");
 }

@@ -161,6 +161,8 @@ Status ReadQuant(const tflite::QuantizationParameters* q, const TensorDesc& t, Q
     int64_t z = (zp && zp->size() == scale->size()) ? zp->Get(i) : 0;
     if (z < std::numeric_limits<int32_t>::min() || z > std::numeric_limits<int32_t>::max())
       return Status::Error("quantization zero point out of range");
+    if ((t.dtype == DType::kInt8 && (z < -128 || z > 127)) || (t.dtype == DType::kUint8 && (z < 0 || z > 255)))
+      return Status::Error("zero point " + std::to_string(z) + " outside the range of " + DTypeName(t.dtype));
     out.scale.push_back(s);
     out.zero_point.push_back(static_cast<int32_t>(z));
   }
