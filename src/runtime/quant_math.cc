@@ -1,5 +1,6 @@
 #include "runtime/quant_math.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace personcls::quant {
@@ -33,8 +34,11 @@ bool QuantizeModelMultiplier(double real_multiplier, int32_t* multiplier, int* s
 }
 
 int32_t QuantizeValue(float scale, int32_t zero_point, float f) {
-  const float scaled = std::round(f / scale);
-  return zero_point + static_cast<int32_t>(scaled);
+  // TFLite rejects values whose quantization leaves int32; saturating gives the same clamp
+  // bounds for every sane model and cannot overflow on crafted ones.
+  const double scaled = std::round(static_cast<double>(f / scale));
+  const double q = std::clamp(scaled + zero_point, -2147483648.0, 2147483647.0);
+  return std::isnan(q) ? zero_point : static_cast<int32_t>(q);
 }
 
 void ActivationRangeInt8(Activation act, float scale, int32_t zero_point, int32_t* act_min, int32_t* act_max) {
