@@ -158,7 +158,9 @@ Status ReadQuant(const tflite::QuantizationParameters* q, const TensorDesc& t, Q
   for (flatbuffers::uoffset_t i = 0; i < scale->size(); ++i) {
     float s = scale->Get(i);
     if (!std::isfinite(s) || s <= 0) return Status::Error("quantization scale must be finite and positive");
-    int64_t z = (zp && zp->size() == scale->size()) ? zp->Get(i) : 0;
+    // flatbuffers' verifier checks int64 vectors for 4-byte alignment only: read unaligned.
+    int64_t z = 0;
+    if (zp && zp->size() == scale->size()) std::memcpy(&z, reinterpret_cast<const uint8_t*>(zp->Data()) + size_t{8} * i, 8);
     if (z < std::numeric_limits<int32_t>::min() || z > std::numeric_limits<int32_t>::max())
       return Status::Error("quantization zero point out of range");
     if ((t.dtype == DType::kInt8 && (z < -128 || z > 127)) || (t.dtype == DType::kUint8 && (z < 0 || z > 255)))
