@@ -3,11 +3,12 @@
 #include "personcls/checkpoint.h"
 #include "personcls/interpreter.h"
 #include "test_util.h"
+#include "twin_util.h"
 
 namespace personcls {
 namespace {
 
-std::string TwinPath(const std::string& name) { return std::string(PERSONCLS_SOURCE_DIR) + "/tests/golden/twin/" + name; }
+using testing::TwinPath;
 
 safetensors::File TwinCheckpoint() {
   auto twin = safetensors::ReadFile(TwinPath("forward_w035.safetensors"));

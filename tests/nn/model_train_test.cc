@@ -14,11 +14,13 @@
 #include "personcls/interpreter.h"
 #include "personcls/rep_fusion.h"
 #include "test_util.h"
+#include "twin_util.h"
 
 namespace personcls {
 namespace {
 
-std::string TwinPath(const std::string& name) { return std::string(PERSONCLS_SOURCE_DIR) + "/tests/golden/twin/" + name; }
+using testing::Synthesize;
+using testing::TwinPath;
 
 struct Twin {
   safetensors::File file;
@@ -27,24 +29,6 @@ struct Twin {
   std::vector<int32_t> labels;
   ArchConfig config;
 };
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-// docs/pytorch-twin.md, "Synthetic tensors".
-std::vector<float> Synthesize(int64_t kind, int64_t stream, int64_t e, size_t count) {
-  std::vector<float> v(count);
-  for (size_t i = 0; i < count; ++i) {
-    const uint64_t r = SplitMix64((static_cast<uint64_t>(stream) << 32) + i) >> 40;
-    v[i] = kind == 0 ? static_cast<float>(r) * 0x1p-24f
-                     : static_cast<float>(static_cast<int32_t>(r) - 8388608) * std::ldexp(1.0f, static_cast<int>(e) - 23);
-  }
-  return v;
-}
 
 // The first value of an F64 tensor, exactly.
 double F64Scalar(const safetensors::Tensor& t) {

@@ -12,29 +12,15 @@
 #include "nn/optimizer.h"
 #include "ops/ops.h"
 #include "test_util.h"
+#include "twin_util.h"
 
 namespace personcls {
 namespace {
 
+using testing::Synthesize;
+using testing::TwinPath;
+
 constexpr int kSteps = 20;
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-// docs/pytorch-twin.md, "Synthetic tensors".
-std::vector<float> Synthesize(int64_t kind, int64_t stream, int64_t e, size_t count) {
-  std::vector<float> v(count);
-  for (size_t i = 0; i < count; ++i) {
-    const uint64_t r = SplitMix64((static_cast<uint64_t>(stream) << 32) + i) >> 40;
-    v[i] = kind == 0 ? static_cast<float>(r) * 0x1p-24f
-                     : static_cast<float>(static_cast<int32_t>(r) - 8388608) * std::ldexp(1.0f, static_cast<int>(e) - 23);
-  }
-  return v;
-}
 
 std::vector<double> F64Values(const safetensors::Tensor& t) {
   if (t.dtype != "F64") throw std::runtime_error("expected an F64 tensor");

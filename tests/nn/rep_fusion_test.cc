@@ -7,11 +7,12 @@
 #include "personcls/interpreter.h"
 #include "personcls/rep_fusion.h"
 #include "test_util.h"
+#include "twin_util.h"
 
 namespace personcls {
 namespace {
 
-std::string TwinPath(const std::string& name) { return std::string(PERSONCLS_SOURCE_DIR) + "/tests/golden/twin/" + name; }
+using testing::TwinPath;
 
 StateDict ParamsOf(const safetensors::File& f) {
   StateDict state;
