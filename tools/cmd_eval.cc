@@ -2,50 +2,11 @@
 // directory (DIR/labels.csv with lines "file,label", label = class index).
 #include <fmt/core.h>
 
-#include <fstream>
 
 #include "commands.h"
+#include "nn/dataset.h"
 
 namespace personcls::cli {
-namespace {
-
-struct LabelledFile {
-  std::string path;
-  int label;
-};
-
-std::vector<LabelledFile> ReadLabelsCsv(const std::string& dir, int num_classes) {
-  const std::string csv = dir + "/labels.csv";
-  std::ifstream in(csv);
-  if (!in) throw CliError{csv + ": cannot open (eval needs DIR/labels.csv with lines file,label)"};
-  std::vector<LabelledFile> files;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const size_t comma = line.rfind(',');
-    if (comma == std::string::npos) throw CliError{fmt::format("{}:{}: expected 'file,label'", csv, line_no)};
-    const std::string name = line.substr(0, comma), label_text = line.substr(comma + 1);
-    int label = 0;
-    try {
-      size_t used = 0;
-      label = std::stoi(label_text, &used);
-      if (used != label_text.size()) throw std::invalid_argument("trailing");
-    } catch (const std::exception&) {
-      if (line_no == 1) continue;  // header
-      throw CliError{fmt::format("{}:{}: label '{}' is not an integer", csv, line_no, label_text)};
-    }
-    if (label < 0 || label >= num_classes)
-      throw CliError{fmt::format("{}:{}: label {} out of range for a {}-class model", csv, line_no, label, num_classes)};
-    files.push_back({dir + "/" + name, label});
-  }
-  if (files.empty()) throw CliError{csv + ": no labelled files"};
-  return files;
-}
-
-}  // namespace
 
 void RegisterEval(CLI::App& app) {
   struct Args {
@@ -61,7 +22,9 @@ void RegisterEval(CLI::App& app) {
   cmd->callback([args] {
     LoadedModel model = LoadModelOrThrow(args->model);
     const int k = static_cast<int>(model.labels.size());
-    const std::vector<LabelledFile> files = ReadLabelsCsv(args->data, k);
+    auto read = ReadLabelsCsv(args->data, k);
+    if (!read.ok()) throw CliError{read.status().message()};
+    const std::vector<LabelledFile>& files = *read;
     std::vector<std::vector<int64_t>> confusion(k, std::vector<int64_t>(k, 0));  // [true][predicted]
     nlohmann::json predictions = nlohmann::json::array();
     ProgressBar bar(files.size());

@@ -10,18 +10,11 @@
 namespace personcls {
 namespace fs = std::filesystem;
 
-namespace {
-
-struct Entry {
-  std::string path;
-  int32_t label;
-};
-
-Expected<std::vector<Entry>> ReadCsv(const std::string& dir, int num_classes) {
+Expected<std::vector<LabelledFile>> ReadLabelsCsv(const std::string& dir, int num_classes) {
   const std::string csv = dir + "/labels.csv";
   std::ifstream in(csv);
   if (!in) return Status::Error(csv + ": cannot open");
-  std::vector<Entry> out;
+  std::vector<LabelledFile> out;
   std::string line;
   int line_no = 0;
   while (std::getline(in, line)) {
@@ -49,7 +42,6 @@ Expected<std::vector<Entry>> ReadCsv(const std::string& dir, int num_classes) {
   return out;
 }
 
-}  // namespace
 
 Expected<Dataset> LoadDataset(const std::string& dir, int input_size, int num_classes, bool gray) {
   if (input_size <= 0) return Status::Error("input size must be > 0");
@@ -58,9 +50,9 @@ Expected<Dataset> LoadDataset(const std::string& dir, int input_size, int num_cl
   Dataset ds;
   ds.size = input_size;
   ds.channels = gray ? 1 : 3;
-  std::vector<Entry> entries;
+  std::vector<LabelledFile> entries;
   if (fs::exists(dir + "/labels.csv", ec)) {
-    auto csv = ReadCsv(dir, num_classes);
+    auto csv = ReadLabelsCsv(dir, num_classes);
     if (!csv.ok()) return csv.status();
     entries = std::move(*csv);
   } else {

@@ -30,6 +30,14 @@ struct Dataset {
   const uint8_t* image(size_t i) const { return pixels.data() + i * image_bytes(); }
 };
 
+struct LabelledFile {
+  std::string path;  // DIR/file
+  int32_t label;
+};
+
+// Reads DIR/labels.csv ("file,label", label a class index < num_classes, optional header).
+Expected<std::vector<LabelledFile>> ReadLabelsCsv(const std::string& dir, int num_classes);
+
 // num_classes bounds the labels (labels.csv) or must equal the number of class folders.
 Expected<Dataset> LoadDataset(const std::string& dir, int input_size = 96, int num_classes = 2, bool gray = false);
 
