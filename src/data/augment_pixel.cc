@@ -1,0 +1,166 @@
+// Augmentation: random draws and the per-pixel ops (flips, colour jitter, RGB shift,
+// median blur, to-gray, tone curve). See augment.h for the semantics of each.
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "data/augment.h"
+
+namespace personcls {
+namespace {
+
+uint8_t Clamp255(double v) { return static_cast<uint8_t>(std::clamp(std::floor(v + 0.5), 0.0, 255.0)); }
+
+// Applies lut to every byte of every channel.
+void ApplyLut(Image* img, const std::array<uint8_t, 256>& lut) {
+  for (uint8_t& p : img->pixels) p = lut[p];
+}
+
+// Gamma(shape a, scale 1) by Marsaglia and Tsang; shape < 1 boosted by U^(1/a).
+double Gamma(std::mt19937_64& rng, double a) {
+  assert(a > 0);
+  if (a < 1.0) return Gamma(rng, a + 1.0) * std::pow(std::max(Uniform01(rng), 1e-300), 1.0 / a);
+  const double d = a - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    double x = 0, v = 0;
+    do {
+      x = Normal(rng);
+      v = 1.0 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const double u = std::max(Uniform01(rng), 1e-300);
+    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
+  }
+}
+
+}  // namespace
+
+int UniformInt(std::mt19937_64& rng, int lo, int hi) {
+  assert(lo <= hi);
+  const int64_t span = int64_t{hi} - lo + 1;
+  return static_cast<int>(std::min<int64_t>(lo + static_cast<int64_t>(Uniform01(rng) * static_cast<double>(span)), hi));
+}
+
+double Normal(std::mt19937_64& rng) {
+  const double u1 = std::max(Uniform01(rng), 1e-300), u2 = Uniform01(rng);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+double Beta(std::mt19937_64& rng, double a, double b) {
+  const double x = Gamma(rng, a), y = Gamma(rng, b);
+  return x + y > 0 ? x / (x + y) : 0.5;
+}
+
+void FlipHorizontal(Image* img) {
+  const int w = img->width, c = img->channels;
+  for (int y = 0; y < img->height; ++y) {
+    uint8_t* row = img->pixels.data() + static_cast<size_t>(y) * w * c;
+    for (int x = 0; x < w / 2; ++x)
+      std::swap_ranges(row + static_cast<size_t>(x) * c, row + static_cast<size_t>(x + 1) * c, row + static_cast<size_t>(w - 1 - x) * c);
+  }
+}
+
+void FlipVertical(Image* img) {
+  const size_t row_bytes = static_cast<size_t>(img->width) * img->channels;
+  uint8_t* p = img->pixels.data();
+  for (int y = 0; y < img->height / 2; ++y)
+    std::swap_ranges(p + y * row_bytes, p + (y + 1) * row_bytes, p + static_cast<size_t>(img->height - 1 - y) * row_bytes);
+}
+
+void ColorJitter(Image* img, const ColorJitterParams& p) {
+  assert(p.brightness >= 0 && p.contrast >= 0 && p.saturation >= 0);
+  if (p.brightness != 1.0) {
+    std::array<uint8_t, 256> lut;
+    for (int v = 0; v < 256; ++v) lut[v] = Clamp255(v * p.brightness);
+    ApplyLut(img, lut);
+  }
+  if (p.contrast != 1.0) {
+    const Image gray = ToGray(*img);
+    double sum = 0;
+    for (uint8_t g : gray.pixels) sum += g;
+    const double mean = gray.pixels.empty() ? 0.0 : sum / static_cast<double>(gray.pixels.size());
+    std::array<uint8_t, 256> lut;
+    for (int v = 0; v < 256; ++v) lut[v] = Clamp255(v * p.contrast + mean * (1.0 - p.contrast));
+    ApplyLut(img, lut);
+  }
+  if (p.saturation != 1.0 && img->channels == 3) {
+    const double s = p.saturation;
+    uint8_t* px = img->pixels.data();
+    const size_t n = static_cast<size_t>(img->width) * img->height;
+    for (size_t i = 0; i < n; ++i, px += 3) {
+      const double g = (299 * px[0] + 587 * px[1] + 114 * px[2] + 500) / 1000;  // ToGray's integer gray
+      for (int c = 0; c < 3; ++c) px[c] = Clamp255(px[c] * s + g * (1.0 - s));
+    }
+  }
+}
+
+ColorJitterParams SampleColorJitter(std::mt19937_64& rng, double strength) {
+  const double lo = std::max(0.0, 1.0 - strength), hi = 1.0 + strength;
+  ColorJitterParams p;
+  p.brightness = Uniform(rng, lo, hi);
+  p.contrast = Uniform(rng, lo, hi);
+  p.saturation = Uniform(rng, lo, hi);
+  return p;
+}
+
+void RgbShift(Image* img, const std::array<int, 3>& shift) {
+  const int c = img->channels;
+  uint8_t* px = img->pixels.data();
+  const size_t n = img->pixels.size();
+  for (size_t i = 0; i < n; ++i) px[i] = static_cast<uint8_t>(std::clamp(px[i] + shift[i % c], 0, 255));
+}
+
+std::array<int, 3> SampleRgbShift(std::mt19937_64& rng, int limit) {
+  return {UniformInt(rng, -limit, limit), UniformInt(rng, -limit, limit), UniformInt(rng, -limit, limit)};
+}
+
+void MedianBlur3(Image* img) {
+  const int w = img->width, h = img->height, ch = img->channels;
+  const Image src = *img;
+  auto at = [&](int y, int x, int c) {
+    return src.pixels[(static_cast<size_t>(std::clamp(y, 0, h - 1)) * w + std::clamp(x, 0, w - 1)) * ch + c];
+  };
+  // Median of 9 by the 19-exchange network (Paeth / Devillard's opt_med9).
+  auto sort2 = [](uint8_t& a, uint8_t& b) {
+    const uint8_t lo = std::min(a, b);
+    b = std::max(a, b);
+    a = lo;
+  };
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < ch; ++c) {
+        uint8_t p[9];
+        for (int k = 0; k < 9; ++k) p[k] = at(y + k / 3 - 1, x + k % 3 - 1, c);
+        sort2(p[1], p[2]); sort2(p[4], p[5]); sort2(p[7], p[8]);
+        sort2(p[0], p[1]); sort2(p[3], p[4]); sort2(p[6], p[7]);
+        sort2(p[1], p[2]); sort2(p[4], p[5]); sort2(p[7], p[8]);
+        sort2(p[0], p[3]); sort2(p[5], p[8]); sort2(p[4], p[7]);
+        sort2(p[3], p[6]); sort2(p[1], p[4]); sort2(p[2], p[5]);
+        sort2(p[4], p[7]); sort2(p[4], p[2]); sort2(p[6], p[4]);
+        sort2(p[4], p[2]);
+        img->pixels[(static_cast<size_t>(y) * w + x) * ch + c] = p[4];
+      }
+}
+
+void ToGray3(Image* img) {
+  if (img->channels != 3) return;
+  *img = ToRgb(ToGray(*img));
+}
+
+void ToneCurve(Image* img, double low_y, double high_y) {
+  std::array<uint8_t, 256> lut;
+  for (int v = 0; v < 256; ++v) {
+    const double t = v / 255.0, u = 1.0 - t;
+    lut[v] = Clamp255(255.0 * (3 * u * u * t * low_y + 3 * u * t * t * high_y + t * t * t));
+  }
+  ApplyLut(img, lut);
+}
+
+ToneCurveParams SampleToneCurve(std::mt19937_64& rng, double scale) {
+  ToneCurveParams p;
+  p.low_y = std::clamp(0.25 + scale * Normal(rng), 0.0, 1.0);
+  p.high_y = std::clamp(0.75 + scale * Normal(rng), 0.0, 1.0);
+  return p;
+}
+
+}  // namespace personcls
