@@ -45,6 +45,13 @@ ImageFormat SniffImageFormat(const uint8_t* data, size_t size);
 //   ("truncated JPEG data") rather than libjpeg's gray fill; other recoverable corruption
 //   warnings are tolerated.
 Expected<Image> DecodeJpeg(const uint8_t* data, size_t size, const std::string& name);
+// JPEG decoded at a reduced size when that is enough: libjpeg-turbo's DCT scaling picks
+//   the smallest of 1/8, 1/4, 1/2 and 1 whose output, ceil(size / denom) per dimension, is
+//   still >= min_width x min_height (1 when none is). Scaling happens in the IDCT, so a
+//   1/4 decode of a 640x480 photo to 160x120 is several times faster than a full one and
+//   averages each 4x4 block (a box filter) instead of dropping samples. Same checks and
+//   errors as DecodeJpeg; for a model input, ResizeBilinear the result to the exact size.
+Expected<Image> DecodeJpegAtLeast(const uint8_t* data, size_t size, const std::string& name, int min_width, int min_height);
 // PNG (libpng): every colour type and bit depth; 16-bit samples scaled to 8 with rounding;
 //   alpha (channel or tRNS) composited on black, v * a / 255 rounded; gamma ignored.
 Expected<Image> DecodePng(const uint8_t* data, size_t size, const std::string& name);
@@ -81,5 +88,12 @@ Image ResizeBilinear(const Image& src, int width, int height);
 Image ToGray(const Image& src);
 // Gray -> RGB by replicating the channel; RGB input is returned unchanged.
 Image ToRgb(const Image& src);
+
+// PNG encoding (libpng): 8-bit gray or RGB, no interlace. Errors only for an empty or
+// malformed Image.
+Expected<std::vector<uint8_t>> EncodePng(const Image& image);
+// Encodes and writes atomically (temporary file beside `path`, then rename); errors name
+// the path.
+Status WritePng(const std::string& path, const Image& image);
 
 }  // namespace personcls

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "personcls/status.h"
 
 namespace personcls {
@@ -38,7 +39,29 @@ struct ImageCache {
 };
 
 // `path_prefix` is "DIR/SPLIT" (the files are path_prefix + ".pcache" / ".index.csv").
+// File names must be non-empty and free of ',', '"', CR and LF (the index is plain CSV).
 Status WriteImageCache(const std::string& path_prefix, const ImageCache& cache);
 Expected<ImageCache> ReadImageCache(const std::string& path_prefix);
+
+// Streams a cache to disk one record at a time, for splits too large to hold in memory
+// (VWW train at 96x96 is 3.2 GB). Both files are written under temporary names and
+// appear only on Commit(); destroying the writer before that leaves nothing behind (and
+// any previous cache untouched). WriteImageCache is Open + Append per record + Commit.
+class ImageCacheWriter {
+ public:
+  Status Open(const std::string& path_prefix, int height, int width, int channels);
+  // `pixels` holds record_bytes() bytes (HWC).
+  Status Append(const ImageCacheRecord& record, const uint8_t* pixels);
+  Status Commit();
+
+  size_t count() const { return count_; }
+  size_t record_bytes() const { return static_cast<size_t>(height_) * width_ * channels_; }
+
+ private:
+  AtomicFile data_, index_;
+  std::string prefix_;
+  int height_ = 0, width_ = 0, channels_ = 0;
+  size_t count_ = 0;
+};
 
 }  // namespace personcls

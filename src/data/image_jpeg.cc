@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdio>  // jpeglib.h uses FILE and size_t without including their headers.
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -77,8 +78,10 @@ void OnProgress(j_common_ptr cinfo) {
   if (dinfo->input_scan_number > kMaxScans) Fail(cinfo, JpegFailure::kTooManyScans);
 }
 
-// Reads the header and fixes the output colour space. Returns false on a libjpeg error.
-bool ReadHeader(JpegContext* context, const uint8_t* data, size_t size) {
+// Reads the header and fixes the output colour space and size: the smallest DCT scale
+// 1/8, 1/4, 1/2 (or 1) whose output is at least min_width x min_height. Returns false on
+// a libjpeg error.
+bool ReadHeader(JpegContext* context, const uint8_t* data, size_t size, int min_width, int min_height) {
   if (setjmp(context->jump)) return false;
   j_decompress_ptr cinfo = &context->cinfo;
   jpeg_mem_src(cinfo, data, static_cast<unsigned long>(size));
@@ -102,7 +105,14 @@ bool ReadHeader(JpegContext* context, const uint8_t* data, size_t size) {
   // (PIL, TensorFlow): accurate integer IDCT and smooth chroma upsampling.
   cinfo->dct_method = JDCT_ISLOW;
   cinfo->do_fancy_upsampling = TRUE;
-  jpeg_calc_output_dimensions(cinfo);
+  // libjpeg-turbo scales inside the IDCT (a 1/8 decode computes one sample per block):
+  // output size = ceil(image size * 1 / denom). Largest reduction first.
+  for (unsigned denom : {8u, 4u, 2u, 1u}) {
+    cinfo->scale_num = 1;
+    cinfo->scale_denom = denom;
+    jpeg_calc_output_dimensions(cinfo);
+    if (static_cast<int64_t>(cinfo->output_width) >= min_width && static_cast<int64_t>(cinfo->output_height) >= min_height) break;
+  }
   return true;
 }
 
@@ -190,11 +200,16 @@ class JpegDecompressor {
 }  // namespace
 
 Expected<Image> DecodeJpeg(const uint8_t* data, size_t size, const std::string& name) {
+  // Full size: the 1/1 scale is the only one at least as large as the image itself.
+  return DecodeJpegAtLeast(data, size, name, std::numeric_limits<int>::max(), std::numeric_limits<int>::max());
+}
+
+Expected<Image> DecodeJpegAtLeast(const uint8_t* data, size_t size, const std::string& name, int min_width, int min_height) {
   if (size == 0) return DecodeError(name, "empty file");
   JpegDecompressor decompressor;
   JpegContext* context = decompressor.context();
   if (!decompressor.created()) return FailureStatus(*context, name);
-  if (!ReadHeader(context, data, size)) return FailureStatus(*context, name);
+  if (!ReadHeader(context, data, size, min_width, min_height)) return FailureStatus(*context, name);
 
   const jpeg_decompress_struct& cinfo = context->cinfo;
   if (cinfo.out_color_space == JCS_UNKNOWN) {
