@@ -1,44 +1,5 @@
-// A labelled image directory held in memory for training: every image decoded, converted
-// to RGB (or gray) and stretch-resized (bilinear) to the model input, stored as uint8 HWC.
-//
-// Layouts accepted:
-//   DIR/labels.csv   lines "file,label" (label = class index; a non-integer first line is a
-//                    header), file relative to DIR
-//   DIR/<class>/*    one sub-directory per class, classes sorted by name (index = position),
-//                    image files (HasImageExtension) found recursively, sorted
-// labels.csv wins when present. Errors are one line naming the file (and line).
+// The in-memory Dataset moved to src/data (data/dataset.h) with the loader; this header
+// keeps the old include path working.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <vector>
-
-#include "personcls/status.h"
-
-namespace personcls {
-
-struct Dataset {
-  int size = 96;      // H = W
-  int channels = 3;   // 3 (RGB) or 1 (gray)
-  std::vector<uint8_t> pixels;  // count() * size * size * channels bytes
-  std::vector<int32_t> labels;
-  std::vector<std::string> files;
-  std::vector<std::string> class_names;  // class folders; empty for labels.csv
-
-  size_t count() const { return labels.size(); }
-  size_t image_bytes() const { return static_cast<size_t>(size) * size * channels; }
-  const uint8_t* image(size_t i) const { return pixels.data() + i * image_bytes(); }
-};
-
-struct LabelledFile {
-  std::string path;  // DIR/file
-  int32_t label;
-};
-
-// Reads DIR/labels.csv ("file,label", label a class index < num_classes, optional header).
-Expected<std::vector<LabelledFile>> ReadLabelsCsv(const std::string& dir, int num_classes);
-
-// num_classes bounds the labels (labels.csv) or must equal the number of class folders.
-Expected<Dataset> LoadDataset(const std::string& dir, int input_size = 96, int num_classes = 2, bool gray = false);
-
-}  // namespace personcls
+#include "data/dataset.h"

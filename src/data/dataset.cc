@@ -1,10 +1,11 @@
-#include "nn/dataset.h"
+#include "data/dataset.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
+#include "data/image_cache.h"
 #include "personcls/image.h"
 
 namespace personcls {
@@ -43,10 +44,68 @@ Expected<std::vector<LabelledFile>> ReadLabelsCsv(const std::string& dir, int nu
 }
 
 
+namespace {
+
+std::string CachePrefix(const std::string& path) {
+  const std::string ext = ".pcache";
+  if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) return path.substr(0, path.size() - ext.size());
+  return path;
+}
+
+// Converts one image to the dataset's channels and size and stores it as image i.
+Status StoreImage(const Image& img, size_t i, const std::string& name, Dataset* ds) {
+  Image im = ds->channels == 1 ? ToGray(img) : ToRgb(img);
+  im = ResizeBilinear(im, ds->size, ds->size);
+  if (im.pixels.size() != ds->image_bytes()) return Status::Error(name + ": cannot resize");
+  std::copy(im.pixels.begin(), im.pixels.end(), ds->pixels.begin() + static_cast<std::ptrdiff_t>(i * ds->image_bytes()));
+  return Status::Ok();
+}
+
+Expected<Dataset> LoadCache(const std::string& path, int input_size, int num_classes, bool gray) {
+  const std::string prefix = CachePrefix(path);
+  auto cache = ReadImageCache(prefix);
+  if (!cache.ok()) return cache.status();
+  Dataset ds;
+  ds.size = input_size;
+  ds.channels = gray ? 1 : 3;
+  const size_t n = cache->records.size();
+  if (n == 0) return Status::Error(prefix + ".pcache: no images");
+  for (size_t i = 0; i < n; ++i) {
+    const ImageCacheRecord& r = cache->records[i];
+    if (r.label < 0 || r.label >= num_classes)
+      return Status::Error(prefix + ".index.csv: record " + std::to_string(i + 1) + ": label " + std::to_string(r.label) + " out of range for " +
+                           std::to_string(num_classes) + " classes");
+    ds.labels.push_back(r.label);
+    ds.files.push_back(r.file);
+  }
+  if (cache->height == input_size && cache->width == input_size && cache->channels == ds.channels) {
+    ds.pixels = std::move(cache->pixels);
+    return ds;
+  }
+  ds.pixels.resize(n * ds.image_bytes());
+  for (size_t i = 0; i < n; ++i) {
+    Image im;
+    im.width = cache->width;
+    im.height = cache->height;
+    im.channels = cache->channels;
+    im.pixels.assign(cache->image(i), cache->image(i) + cache->record_bytes());
+    PCLS_RETURN_IF_ERROR(StoreImage(im, i, prefix + ".pcache", &ds));
+  }
+  return ds;
+}
+
+}  // namespace
+
+bool IsImageCachePath(const std::string& path) {
+  std::error_code ec;
+  return fs::is_regular_file(CachePrefix(path) + ".pcache", ec);
+}
+
 Expected<Dataset> LoadDataset(const std::string& dir, int input_size, int num_classes, bool gray) {
   if (input_size <= 0) return Status::Error("input size must be > 0");
+  if (IsImageCachePath(dir)) return LoadCache(dir, input_size, num_classes, gray);
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Status::Error(dir + ": not a directory");
+  if (!fs::is_directory(dir, ec)) return Status::Error(dir + ": not a directory or an image cache (.pcache)");
   Dataset ds;
   ds.size = input_size;
   ds.channels = gray ? 1 : 3;
@@ -78,10 +137,7 @@ Expected<Dataset> LoadDataset(const std::string& dir, int input_size, int num_cl
   for (size_t i = 0; i < entries.size(); ++i) {
     auto img = LoadImage(entries[i].path);
     if (!img.ok()) return img.status();
-    Image im = gray ? ToGray(*img) : ToRgb(*img);
-    im = ResizeBilinear(im, input_size, input_size);
-    if (im.pixels.size() != ds.image_bytes()) return Status::Error(entries[i].path + ": cannot resize");
-    std::copy(im.pixels.begin(), im.pixels.end(), ds.pixels.begin() + static_cast<std::ptrdiff_t>(i * ds.image_bytes()));
+    PCLS_RETURN_IF_ERROR(StoreImage(*img, i, entries[i].path, &ds));
     ds.labels.push_back(entries[i].label);
     ds.files.push_back(entries[i].path);
   }
