@@ -11,7 +11,7 @@ PACKAGES=(
   libjpeg62-turbo-dev libpng-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libzip-dev
+  libzip-dev libsimdjson-dev
   clang libclang-rt-14-dev
 )
 

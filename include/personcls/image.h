@@ -51,7 +51,12 @@ Expected<Image> DecodeJpeg(const uint8_t* data, size_t size, const std::string& 
 //   1/4 decode of a 640x480 photo to 160x120 is several times faster than a full one and
 //   averages each 4x4 block (a box filter) instead of dropping samples. Same checks and
 //   errors as DecodeJpeg; for a model input, ResizeBilinear the result to the exact size.
-Expected<Image> DecodeJpegAtLeast(const uint8_t* data, size_t size, const std::string& name, int min_width, int min_height);
+//   `source_size`, when given, receives the full (unscaled) width and height on success.
+struct ImageSize {
+  int width = 0, height = 0;
+};
+Expected<Image> DecodeJpegAtLeast(const uint8_t* data, size_t size, const std::string& name, int min_width, int min_height,
+                                  ImageSize* source_size = nullptr);
 // PNG (libpng): every colour type and bit depth; 16-bit samples scaled to 8 with rounding;
 //   alpha (channel or tRNS) composited on black, v * a / 255 rounded; gamma ignored.
 Expected<Image> DecodePng(const uint8_t* data, size_t size, const std::string& name);

@@ -204,7 +204,8 @@ Expected<Image> DecodeJpeg(const uint8_t* data, size_t size, const std::string& 
   return DecodeJpegAtLeast(data, size, name, std::numeric_limits<int>::max(), std::numeric_limits<int>::max());
 }
 
-Expected<Image> DecodeJpegAtLeast(const uint8_t* data, size_t size, const std::string& name, int min_width, int min_height) {
+Expected<Image> DecodeJpegAtLeast(const uint8_t* data, size_t size, const std::string& name, int min_width, int min_height,
+                                  ImageSize* source_size) {
   if (size == 0) return DecodeError(name, "empty file");
   JpegDecompressor decompressor;
   JpegContext* context = decompressor.context();
@@ -225,6 +226,7 @@ Expected<Image> DecodeJpegAtLeast(const uint8_t* data, size_t size, const std::s
   if (!ReadPixels(context, image.pixels.data(), row_bytes, cmyk ? cmyk_row.data() : nullptr)) {
     return FailureStatus(*context, name);
   }
+  if (source_size != nullptr) *source_size = {static_cast<int>(cinfo.image_width), static_cast<int>(cinfo.image_height)};
   return image;
 }
 

@@ -57,6 +57,11 @@ TEST(DecodeJpegAtLeastTest, PicksTheSmallestScaleThatStillCoversTheTarget) {
   // A portrait image: the short side decides.
   const std::vector<uint8_t> portrait = EncodeJpeg(MakePattern(480, 640, 3), options);
   EXPECT_SIZE(ScaledSize(portrait, 96, 96), 120, 160);
+  // The full size comes back on request, whatever the scale.
+  ImageSize source;
+  ASSERT_TRUE(DecodeJpegAtLeast(odd.data(), odd.size(), "t.jpg", 1, 1, &source).ok());
+  EXPECT_EQ(source.width, 101);
+  EXPECT_EQ(source.height, 77);
 }
 
 TEST(DecodeJpegAtLeastTest, GrayAndProgressiveScaleToo) {
