@@ -12,6 +12,7 @@ PACKAGES=(
   libcli11-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libzip-dev libsimdjson-dev
+  libonnx-dev libprotobuf-dev
   clang libclang-rt-14-dev
 )
 

@@ -3,7 +3,7 @@
 namespace personcls::cli {
 
 void AddModelOptions(CLI::App& cmd, ModelOptions& o, bool with_labels, bool model_required) {
-  auto* model = cmd.add_option("--model,-m", o.model, "Model file: .tflite (float32 or int8) or a personcls .safetensors checkpoint");
+  auto* model = cmd.add_option("--model,-m", o.model, "Model file: .tflite (float32 or int8), float32 .onnx, or a personcls .safetensors checkpoint");
   if (model_required) model->required();
   cmd.add_option("--threads,-t", o.threads, "Threads per inference")->capture_default_str();
   cmd.add_option("--kernels", o.kernels, "fast (AVX2 where available) or ref (reference kernels)")->capture_default_str();

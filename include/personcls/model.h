@@ -11,8 +11,9 @@
 
 namespace personcls {
 
-// Reads a model file; the format is recognised from its content (TFLite flatbuffers
-// today). Errors name the file: "m.tflite: corrupt TFLite flatbuffer (verifier failed)".
+// Reads a model file: TFLite flatbuffers (recognised by their "TFL3" identifier) or, for
+// names ending in .onnx, float32 ONNX models. Errors name the file: "m.tflite: corrupt
+// TFLite flatbuffer (verifier failed)".
 Expected<std::shared_ptr<const Graph>> LoadModelFile(const std::string& path);
 
 // Parses a model held in memory; the Graph keeps `bytes` alive. `name` is used in errors.

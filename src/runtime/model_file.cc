@@ -1,8 +1,11 @@
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
+#include "formats/onnx/onnx_reader.h"
 #include "formats/tflite/tflite_reader.h"
 #include "personcls/model.h"
 
@@ -23,7 +26,26 @@ Expected<std::vector<uint8_t>> ReadFileBytes(const std::string& path) {
   return bytes;
 }
 
+namespace {
+
+// ONNX files carry no magic number: a file is read as ONNX when it lacks TFLite's "TFL3"
+// identifier and its name ends in .onnx.
+bool IsOnnx(const std::vector<uint8_t>& bytes, const std::string& name) {
+  if (bytes.size() >= 8 && std::equal(bytes.begin() + 4, bytes.begin() + 8, "TFL3")) return false;
+  if (name.size() < 5) return false;
+  std::string ext = name.substr(name.size() - 5);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".onnx";
+}
+
+}  // namespace
+
 Expected<std::shared_ptr<const Graph>> LoadModelBytes(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& name) {
+  if (IsOnnx(*bytes, name)) {
+    auto graph = onnx_format::ReadOnnx(*bytes, name);
+    if (!graph.ok()) return graph.status();
+    return std::shared_ptr<const Graph>(std::make_shared<Graph>(std::move(graph).value()));
+  }
   auto graph = tflite_format::ReadTflite(std::move(bytes), name);
   if (!graph.ok()) return graph.status();
   return std::shared_ptr<const Graph>(std::make_shared<Graph>(std::move(graph).value()));
