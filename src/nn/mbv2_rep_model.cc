@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "ops/ops.h"
+#include "ops/rep_chain.h"
 
 namespace personcls {
 
@@ -89,6 +90,37 @@ void EnsureShape(Tensor& t, const std::vector<int>& shape) {
   if (t.shape != shape) t.Resize(shape);
 }
 
+ops::BnRef RefOf(BN& bn) {
+  return {bn.w.ptr(), bn.b.ptr(), bn.rm.ptr(), bn.rv.ptr(), &bn.nbt, bn.save_mean.data(), bn.save_invstd.data(), bn.gw.ptr(), bn.gb.ptr()};
+}
+
+// The fused train-mode chain of a block (ops/rep_chain.h); the ref arrays live in `refs`.
+struct ChainRefs {
+  ops::BnRef id[kDepth], bn1[kDepth];
+  ops::Conv1x1Ref conv[kDepth];
+  float* x[kDepth + 1];
+  float* z[kDepth];
+};
+ops::RepChain MakeChain(Block& b, int64_t rows, ChainRefs& refs) {
+  for (int i = 0; i < kDepth; ++i) {
+    refs.id[i] = RefOf(b.id[i]);
+    refs.bn1[i] = RefOf(b.bn1[i]);
+    refs.conv[i] = {b.c1[i].w.ptr(), b.c1[i].b.ptr(), b.c1[i].gw.ptr(), b.c1[i].gb.ptr()};
+    refs.z[i] = b.z[i].ptr();
+  }
+  for (int i = 0; i <= kDepth; ++i) refs.x[i] = b.x[i].ptr();
+  ops::RepChain p;
+  p.rows = rows;
+  p.c = b.spec.out_c;
+  p.depth = kDepth;
+  p.n3 = RefOf(b.n3);
+  p.dense = RefOf(b.dense);
+  p.id = refs.id;
+  p.bn1 = refs.bn1;
+  p.conv = refs.conv;
+  return p;
+}
+
 }  // namespace
 
 struct Mbv2RepModel::Impl {
@@ -123,6 +155,30 @@ struct Mbv2RepModel::Impl {
       ops::batchnorm2d_backward_train(s, x, bn.w.ptr(), bn.save_mean.data(), bn.save_invstd.data(), dy, dx, bn.gw.ptr(), bn.gb.ptr(), mode);
     else
       ops::batchnorm2d_backward_eval(s, x, bn.w.ptr(), bn.rm.ptr(), bn.rv.ptr(), dy, dx, bn.gw.ptr(), bn.gb.ptr(), mode);
+  }
+
+  // Eval-mode backward of a block's 1x1 chain, op by op: dout (gradient of the block's
+  // ReLU output) -> dz (gradient of c3out). Train mode uses ops::rep_chain_backward_train.
+  void ChainBackwardEval(Block& b, int n, const float* dout) {
+    const int c = b.spec.out_c, hw = b.spec.out_hw;
+    const int64_t numel = b.c3out.numel();
+    const ops::BatchNorm2dShape bs{n, hw, hw, c};
+    const ops::Conv2dShape s1 = ops::Conv1x1(n, hw, hw, c, c);
+    const ops::GradMode kOver = ops::GradMode::kOverwrite, kAcc = ops::GradMode::kAccumulate;
+    float* g = g0.data();      // gradient of x[i + 1]
+    float* gprev = g1.data();  // gradient of x[i]
+    ops::relu_backward(numel, b.x[kDepth].ptr(), dout, g, kOver);
+    for (int i = kDepth - 1; i >= 0; --i) {
+      // x[i+1] = bn1[i](conv1x1_i(x[i])) + id[i](x[i]) (+ d)
+      BnBackward(b.bn1[i], bs, b.z[i].ptr(), g, dz.data(), kOver);
+      ops::conv2d_backward(s1, b.x[i].ptr(), b.c1[i].w.ptr(), dz.data(), gprev, b.c1[i].gw.ptr(), b.c1[i].gb.ptr(), kOver);
+      if (i > 0) ops::add_backward(numel, g, dd.data(), nullptr, i == kDepth - 1 ? kOver : kAcc);
+      BnBackward(b.id[i], bs, b.x[i].ptr(), g, gprev, kAcc);
+      std::swap(g, gprev);
+    }
+    // g: gradient of x[0] = n3(c3out), also the input of the dense BN.
+    BnBackward(b.dense, bs, b.x[0].ptr(), dd.data(), g, kAcc);
+    BnBackward(b.n3, bs, b.c3out.ptr(), g, dz.data(), kOver);
   }
 };
 
@@ -301,6 +357,12 @@ const Tensor& Mbv2RepModel::Forward(const Tensor& input, bool training) {
     const int64_t numel = b.c3out.numel();
     const ops::BatchNorm2dShape bs{n, hw, hw, c};
     ops::conv2d_forward(ops::Conv3x3(n, s.in_hw, s.in_hw, s.in_c, c, s.stride), in, b.c3.w.ptr(), b.c3.b.ptr(), b.c3out.ptr());
+    if (training) {  // the whole 1x1 chain in a few fused passes
+      ChainRefs refs;
+      ops::rep_chain_forward_train(MakeChain(b, int64_t{n} * hw * hw, refs), b.c3out.ptr(), refs.x, refs.z);
+      in = b.x[kDepth].ptr();
+      continue;
+    }
     m.BnForward(b.n3, bs, b.c3out.ptr(), b.x[0].ptr());
     m.BnForward(b.dense, bs, b.x[0].ptr(), m.d.data());
     const ops::Conv2dShape s1 = ops::Conv1x1(n, hw, hw, c, c);
@@ -334,7 +396,7 @@ void Mbv2RepModel::Backward(const Tensor& dlogits) {
     throw std::invalid_argument("Mbv2RepModel::Backward: dlogits " + ShapeToString(dlogits.shape) + ", expected " + ShapeToString(m.logits.shape));
   const ConvSpec& st = spec_.stem;
   const int n = m.logits.dim(0);
-  const ops::GradMode kOver = ops::GradMode::kOverwrite, kAcc = ops::GradMode::kAccumulate;
+  const ops::GradMode kOver = ops::GradMode::kOverwrite;
   int64_t max_act = m.stem_out.numel();
   for (const Block& b : m.blocks) max_act = std::max(max_act, b.c3out.numel());
   for (auto* v : {&m.g0, &m.g1, &m.dz, &m.dd, &m.chain_a, &m.chain_b}) Scratch(*v, max_act);
@@ -352,23 +414,13 @@ void Mbv2RepModel::Backward(const Tensor& dlogits) {
     Block& b = m.blocks[bi];
     const ConvSpec& s = b.spec;
     const int c = s.out_c, hw = s.out_hw;
-    const int64_t numel = b.c3out.numel();
-    const ops::BatchNorm2dShape bs{n, hw, hw, c};
-    const ops::Conv2dShape s1 = ops::Conv1x1(n, hw, hw, c, c);
-    float* g = m.g0.data();      // gradient of x[i + 1]
-    float* gprev = m.g1.data();  // gradient of x[i]
-    ops::relu_backward(numel, b.x[kDepth].ptr(), dout, g, kOver);
-    for (int i = kDepth - 1; i >= 0; --i) {
-      // x[i+1] = bn1[i](conv1x1_i(x[i])) + id[i](x[i]) (+ d)
-      m.BnBackward(b.bn1[i], bs, b.z[i].ptr(), g, m.dz.data(), kOver);
-      ops::conv2d_backward(s1, b.x[i].ptr(), b.c1[i].w.ptr(), m.dz.data(), gprev, b.c1[i].gw.ptr(), b.c1[i].gb.ptr(), kOver);
-      if (i > 0) ops::add_backward(numel, g, m.dd.data(), nullptr, i == kDepth - 1 ? kOver : kAcc);
-      m.BnBackward(b.id[i], bs, b.x[i].ptr(), g, gprev, kAcc);
-      std::swap(g, gprev);
+    if (m.training) {
+      ChainRefs refs;
+      ops::rep_chain_backward_train(MakeChain(b, int64_t{n} * hw * hw, refs), b.c3out.ptr(), refs.x, refs.z, dout, m.dz.data(), m.g0.data(),
+                                    m.g1.data(), m.dd.data());
+    } else {
+      m.ChainBackwardEval(b, n, dout);
     }
-    // g: gradient of x[0] = n3(c3out), also the input of the dense BN.
-    m.BnBackward(b.dense, bs, b.x[0].ptr(), m.dd.data(), g, kAcc);
-    m.BnBackward(b.n3, bs, b.c3out.ptr(), g, m.dz.data(), kOver);
     const float* block_in = bi == 0 ? m.stem_out.ptr() : m.blocks[bi - 1].x[kDepth].ptr();
     ops::conv2d_backward(ops::Conv3x3(n, s.in_hw, s.in_hw, s.in_c, c, s.stride), block_in, b.c3.w.ptr(), m.dz.data(), din, b.c3.gw.ptr(),
                          b.c3.gb.ptr(), kOver);
