@@ -68,6 +68,7 @@ struct Tuning {
   int conv_rows_per_chunk = 0;           // conv im2col chunk (output pixels); 0 = auto from K
   int64_t reduce_rows_per_slot = 1024;   // row reductions: at least this many rows per slot
   int max_slots = 8;                     // row reductions: at most this many partial sums
+  int rep_chain_rows_per_chunk = 0;      // rep_chain passes: rows per chunk; 0 = auto from C
 };
 const Tuning& GetTuning();
 void SetTuning(const Tuning& t);

@@ -21,9 +21,9 @@ namespace {
 #endif
 
 // acc[0..C) += sum of rows of a; acc[C..2C) += sum of squares.
-PCLS_CLONES void AccumulateStats(int rows, int c, const float* a, double* acc) {
-  double* s = acc;
-  double* q = acc + c;
+PCLS_CLONES void AccumulateStats(int rows, int c, const float* __restrict a, double* __restrict acc) {
+  double* __restrict s = acc;
+  double* __restrict q = acc + c;
   for (int r = 0; r < rows; ++r) {
     const float* ar = a + static_cast<int64_t>(r) * c;
     for (int i = 0; i < c; ++i) {
@@ -35,7 +35,8 @@ PCLS_CLONES void AccumulateStats(int rows, int c, const float* a, double* acc) {
 }
 
 // y = (x - m) * s + b (one BN applied with float coefficients, as batchnorm2d does).
-PCLS_CLONES void AffineChunk(int rows, int c, const float* x, const float* m, const float* s, const float* b, float* y) {
+PCLS_CLONES void AffineChunk(int rows, int c, const float* __restrict x, const float* __restrict m, const float* __restrict s, const float* __restrict b,
+                             float* __restrict y) {
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + static_cast<int64_t>(r) * c;
     float* yr = y + static_cast<int64_t>(r) * c;
@@ -43,45 +44,77 @@ PCLS_CLONES void AffineChunk(int rows, int c, const float* x, const float* m, co
   }
 }
 
-// One step of the chain: out = bn1(z) + (id(x) + d(x0)), each BN as (v - m) * s + b with
-// k = [m1, s1, b1, mid, sid, bid, md, sd, bd] (9 arrays of C); x0 == nullptr: no d term.
-// relu: out = max(out, 0).
-PCLS_CLONES void CombineChunk(int rows, int c, const float* z, const float* x, const float* x0, const float* k, bool relu, float* out) {
-  const float *m1 = k, *s1 = k + c, *b1 = k + 2 * c, *mi = k + 3 * c, *si = k + 4 * c, *bi = k + 5 * c;
-  const float *md = k + 6 * c, *sd = k + 7 * c, *bd = k + 8 * c;
+// One step of the chain for rows [0, rows): out = bn1(z) + (id(x) + d(x0)), each BN as
+// (v - m) * s + b with k = [m1, s1, b1, mid, sid, bid, md, sd, bd] (9 arrays of C).
+// Variants without the d term and with a final ReLU, so that the loops carry no branch.
+template <bool kD, bool kRelu>
+__attribute__((always_inline)) inline void CombineRows(int rows, int c, const float* __restrict z, const float* __restrict x,
+                                                       const float* __restrict x0, const float* __restrict k, float* __restrict out) {
+  const float *__restrict m1 = k, *__restrict s1 = k + c, *__restrict b1 = k + 2 * c;
+  const float *__restrict mi = k + 3 * c, *__restrict si = k + 4 * c, *__restrict bi = k + 5 * c;
+  const float *__restrict md = k + 6 * c, *__restrict sd = k + 7 * c, *__restrict bd = k + 8 * c;
   for (int r = 0; r < rows; ++r) {
     const int64_t o = static_cast<int64_t>(r) * c;
     for (int i = 0; i < c; ++i) {
       float y = (x[o + i] - mi[i]) * si[i] + bi[i];
-      if (x0) y = y + ((x0[o + i] - md[i]) * sd[i] + bd[i]);
+      if constexpr (kD) y = y + ((x0[o + i] - md[i]) * sd[i] + bd[i]);
       float v = (z[o + i] - m1[i]) * s1[i] + b1[i] + y;
-      if (relu) v = v < 0.0f ? 0.0f : v;
+      if constexpr (kRelu) v = v < 0.0f ? 0.0f : v;
       out[o + i] = v;
     }
   }
 }
 
+// x0 == nullptr: no d term. relu: out = max(out, 0).
+PCLS_CLONES void CombineChunk(int rows, int c, const float* z, const float* x, const float* x0, const float* k, bool relu, float* out) {
+  if (x0 && relu)
+    CombineRows<true, true>(rows, c, z, x, x0, k, out);
+  else if (x0)
+    CombineRows<true, false>(rows, c, z, x, x0, k, out);
+  else if (relu)
+    CombineRows<false, true>(rows, c, z, x, x0, k, out);
+  else
+    CombineRows<false, false>(rows, c, z, x, x0, k, out);
+}
+
 // Backward reduction of one step: g = relu'(y) * dout when y != nullptr (written to g),
 // else g is read. acc[0..C) += g, acc[C..2C) += g * (z - mz), acc[2C..3C) += g * (x - mx),
 // with mz, mx the saved means (as double, like batchnorm2d's GradSums).
-PCLS_CLONES void GradSumsChunk(int rows, int c, const float* y, const float* dout, float* g, const float* z, const double* mz, const float* x,
-                               const double* mx, double* acc) {
+template <bool kRelu, bool kX>
+__attribute__((always_inline)) inline void GradSumsRows(int rows, int c, const float* __restrict y, const float* __restrict dout, float* __restrict g,
+                                                        const float* __restrict z, const double* __restrict mz, const float* __restrict x,
+                                                        const double* __restrict mx, double* __restrict acc) {
+  double* __restrict sg = acc;
+  double* __restrict sz = acc + c;
+  double* __restrict sx = acc + 2 * c;
   for (int r = 0; r < rows; ++r) {
     const int64_t o = static_cast<int64_t>(r) * c;
-    if (y)
+    if constexpr (kRelu)
       for (int i = 0; i < c; ++i) g[o + i] = y[o + i] <= 0.0f ? 0.0f : dout[o + i];
     for (int i = 0; i < c; ++i) {
       const double gv = g[o + i];
-      acc[i] += gv;
-      acc[c + i] += gv * (static_cast<double>(z[o + i]) - mz[i]);
-      if (x) acc[2 * c + i] += gv * (static_cast<double>(x[o + i]) - mx[i]);
+      sg[i] += gv;
+      sz[i] += gv * (static_cast<double>(z[o + i]) - mz[i]);
+      if constexpr (kX) sx[i] += gv * (static_cast<double>(x[o + i]) - mx[i]);
     }
   }
 }
 
+PCLS_CLONES void GradSumsChunk(int rows, int c, const float* y, const float* dout, float* g, const float* z, const double* mz, const float* x,
+                               const double* mx, double* acc) {
+  if (y && x)
+    GradSumsRows<true, true>(rows, c, y, dout, g, z, mz, x, mx, acc);
+  else if (y)
+    GradSumsRows<true, false>(rows, c, y, dout, g, z, mz, x, mx, acc);
+  else if (x)
+    GradSumsRows<false, true>(rows, c, y, dout, g, z, mz, x, mx, acc);
+  else
+    GradSumsRows<false, false>(rows, c, y, dout, g, z, mz, x, mx, acc);
+}
+
 // dz = a * g - b - (z - m) * k (BN backward), and acc[0..C) += dz.
-PCLS_CLONES void BnBackwardChunk(int rows, int c, const float* g, const float* z, const float* m, const float* a, const float* b, const float* k, float* dz,
-                                 double* acc) {
+PCLS_CLONES void BnBackwardChunk(int rows, int c, const float* __restrict g, const float* __restrict z, const float* __restrict m, const float* __restrict a,
+                                 const float* __restrict b, const float* __restrict k, float* __restrict dz, double* __restrict acc) {
   for (int r = 0; r < rows; ++r) {
     const int64_t o = static_cast<int64_t>(r) * c;
     for (int i = 0; i < c; ++i) {
@@ -93,8 +126,8 @@ PCLS_CLONES void BnBackwardChunk(int rows, int c, const float* g, const float* z
 }
 
 // out += a * g - b - (x - m) * k (a BN's dx added to what out holds).
-PCLS_CLONES void BnBackwardAddChunk(int rows, int c, const float* g, const float* x, const float* m, const float* a, const float* b, const float* k,
-                                    float* out) {
+PCLS_CLONES void BnBackwardAddChunk(int rows, int c, const float* __restrict g, const float* __restrict x, const float* __restrict m, const float* __restrict a,
+                                    const float* __restrict b, const float* __restrict k, float* __restrict out) {
   for (int r = 0; r < rows; ++r) {
     const int64_t o = static_cast<int64_t>(r) * c;
     for (int i = 0; i < c; ++i) out[o + i] = out[o + i] + (a[i] * g[o + i] - b[i] - (x[o + i] - m[i]) * k[i]);
@@ -102,7 +135,7 @@ PCLS_CLONES void BnBackwardAddChunk(int rows, int c, const float* g, const float
 }
 
 // dd = g (first) or dd + g.
-PCLS_CLONES void AddGradChunk(int rows, int c, const float* g, bool first, float* dd) {
+PCLS_CLONES void AddGradChunk(int rows, int c, const float* __restrict g, bool first, float* __restrict dd) {
   const int64_t n = static_cast<int64_t>(rows) * c;
   if (first)
     for (int64_t i = 0; i < n; ++i) dd[i] = g[i];
@@ -111,8 +144,8 @@ PCLS_CLONES void AddGradChunk(int rows, int c, const float* g, bool first, float
 }
 
 // out = a * g - b - (x - m) * k (a BN's dx).
-PCLS_CLONES void BnBackwardApplyChunk(int rows, int c, const float* g, const float* x, const float* m, const float* a, const float* b, const float* k,
-                                     float* out) {
+PCLS_CLONES void BnBackwardApplyChunk(int rows, int c, const float* __restrict g, const float* __restrict x, const float* __restrict m,
+                                      const float* __restrict a, const float* __restrict b, const float* __restrict k, float* __restrict out) {
   for (int r = 0; r < rows; ++r) {
     const int64_t o = static_cast<int64_t>(r) * c;
     for (int i = 0; i < c; ++i) out[o + i] = a[i] * g[o + i] - b[i] - (x[o + i] - m[i]) * k[i];
@@ -120,8 +153,9 @@ PCLS_CLONES void BnBackwardApplyChunk(int rows, int c, const float* g, const flo
 }
 
 // Rows per chunk: about 64 KB per [chunk, C] tensor (a pass touches up to six of them, so
-// they stay in L2), a multiple of the GEMM micro-tile. Depends only on C.
+// they stay in L2), a multiple of the GEMM micro-tile. Depends only on C and Tuning.
 int ChunkRows(int c) {
+  if (GetTuning().rep_chain_rows_per_chunk > 0) return GetTuning().rep_chain_rows_per_chunk;
   int rows = 16384 / std::max(1, c);
   rows = std::clamp(rows, 4 * kGemmMr, 2048);
   return rows / kGemmMr * kGemmMr;
