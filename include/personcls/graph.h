@@ -95,6 +95,9 @@ struct Graph {
   std::vector<std::shared_ptr<const void>> storage;       // owners of constant data
 
   int64_t ParameterCount() const;  // elements of all constant tensors except shape operands
+
+  // `bytes` zeroed bytes, 16-byte aligned, owned by `storage` (for constant tensor data).
+  uint8_t* AllocateConstant(size_t bytes);
 };
 
 }  // namespace personcls

@@ -1,5 +1,6 @@
 #include "personcls/graph.h"
 
+#include <cstdint>
 #include <set>
 
 namespace personcls {
@@ -74,6 +75,13 @@ int64_t Graph::ParameterCount() const {
   for (size_t i = 0; i < tensors.size(); ++i)
     if (tensors[i].is_constant() && !shape_operands.count(static_cast<int>(i))) count += tensors[i].num_elements();
   return count;
+}
+
+uint8_t* Graph::AllocateConstant(size_t bytes) {
+  auto block = std::shared_ptr<uint8_t[]>(new uint8_t[bytes + 16]());
+  uint8_t* aligned = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) % 16) % 16;
+  storage.push_back(std::shared_ptr<const void>(block, aligned));
+  return aligned;
 }
 
 }  // namespace personcls

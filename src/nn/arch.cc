@@ -102,10 +102,8 @@ class DeployGraphBuilder {
   template <typename T>
   int Constant(DType type, std::vector<int32_t> shape, const std::vector<T>& values, const std::string& name) {
     // 16-byte aligned copy owned by the graph.
-    auto storage = std::shared_ptr<uint8_t[]>(new uint8_t[values.size() * sizeof(T) + 16]());
-    uint8_t* aligned = storage.get() + (16 - reinterpret_cast<uintptr_t>(storage.get()) % 16) % 16;
+    uint8_t* aligned = g_.AllocateConstant(values.size() * sizeof(T));
     if (!values.empty()) std::memcpy(aligned, values.data(), values.size() * sizeof(T));
-    g_.storage.push_back(std::shared_ptr<const void>(storage, aligned));
     TensorDesc t;
     t.name = name;
     t.dtype = type;

@@ -1,0 +1,41 @@
+// C source export: a model file as a 16-byte aligned byte array plus the constants firmware
+// needs to feed it and read its output, as a header (C and C++) and a C++ source file.
+//
+// For symbol "person_model" the header declares (with C linkage):
+//   extern const unsigned char person_model_tflite[];      // alignas(16), the .tflite bytes
+//   extern const unsigned int person_model_tflite_len;
+//   extern const char* const person_model_labels[];         // PERSON_MODEL_NUM_CLASSES entries
+//   extern const char person_model_producer[];              // "personcls 0.1.0"
+// and macros PERSON_MODEL_INPUT_HEIGHT/_WIDTH/_CHANNELS, _INPUT_IS_INT8, _INPUT_SCALE,
+// _INPUT_ZERO_POINT, _OUTPUT_IS_INT8, _OUTPUT_SCALE, _OUTPUT_ZERO_POINT, _NUM_CLASSES,
+// _INPUT_MEAN and _INPUT_NORM_SCALE (pixel mapping x = (p - mean) * scale), _TFLITE_LEN.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "personcls/status.h"
+
+namespace personcls::csource {
+
+struct ModelInfo {
+  std::string symbol;  // C identifier prefix, e.g. "person_model"
+  int input_height = 0, input_width = 0, input_channels = 0;
+  bool input_int8 = false, output_int8 = false;
+  float input_scale = 0.0f, output_scale = 0.0f;  // 0 for float tensors
+  int input_zero_point = 0, output_zero_point = 0;
+  float input_mean = 0.0f, input_norm_scale = 1.0f / 255.0f;
+  std::vector<std::string> labels;
+  std::string producer;  // "personcls <version>"
+  std::string source;    // where the model came from (a comment)
+};
+
+// True when `symbol` is a valid C identifier.
+bool IsCIdentifier(const std::string& symbol);
+
+// The header text; `header_name` is what the .cc includes.
+std::string HeaderText(const ModelInfo& info, size_t model_bytes);
+std::string SourceText(const ModelInfo& info, const std::string& header_name, const std::vector<uint8_t>& model);
+
+}  // namespace personcls::csource
