@@ -1,5 +1,9 @@
 #include "personcls/checkpoint.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
 #include "formats/pth/pth_reader.h"
 #include "formats/safetensors/safetensors.h"
 
@@ -53,9 +57,35 @@ Expected<Graph> DeployGraphFromStateDict(const StateDict& state, const std::opti
   return graph;
 }
 
-Expected<std::shared_ptr<const Graph>> LoadCheckpointGraph(const std::string& path, const std::optional<std::string>& arch) {
+std::string UnusedLayersNote(const std::string& path, const StateDict& state, const ArchSpec& spec) {
+  // Layer index of a name "backbone.layerK.<...>", or 0.
+  auto layer_of = [](const std::string& name) {
+    const std::string prefix = "backbone.layer";
+    if (name.compare(0, prefix.size(), prefix) != 0) return 0;
+    char* end = nullptr;
+    const long k = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    return (end && *end == '.' && k > 0 && k < 1000) ? static_cast<int>(k) : 0;
+  };
+  int used = 0;
+  for (const ConvSpec& b : spec.blocks) used = std::max(used, layer_of("backbone." + b.name));
+  size_t count = 0;
+  int lo = 0, hi = 0;
+  for (const auto& entry : state) {
+    const int k = layer_of(entry.first);
+    if (k <= used) continue;
+    ++count;
+    lo = lo == 0 ? k : std::min(lo, k);
+    hi = std::max(hi, k);
+  }
+  if (count == 0) return "";
+  const std::string layers = lo == hi ? "layer layer" + std::to_string(lo) : "layers layer" + std::to_string(lo) + "..layer" + std::to_string(hi);
+  return "note: " + path + ": ignoring " + std::to_string(count) + (count == 1 ? " tensor" : " tensors") + " of unused " + layers;
+}
+
+Expected<std::shared_ptr<const Graph>> LoadCheckpointGraph(const std::string& path, const std::optional<std::string>& arch,
+                                                           std::vector<std::string>* notes) {
   // SSCMA's own .pth files hold layers the presets never run (layer4-7 for width 0.35);
-  // fusion reads only the tensors the preset needs, so those are ignored.
+  // fusion reads only the tensors the preset needs, so those are ignored with a note.
   auto file = EndsWith(path, ".pth") ? pth::ReadStateDict(path) : safetensors::ReadFile(path);
   if (!file.ok()) return file.status();
   StateDict state;
@@ -70,6 +100,16 @@ Expected<std::shared_ptr<const Graph>> LoadCheckpointGraph(const std::string& pa
   }
   auto graph = DeployGraphFromStateDict(state, arch, input_size);
   if (!graph.ok()) return graph.status().WithContext(path);
+  if (auto config = InferArch(state, arch, input_size); config.ok()) {
+    if (auto spec = DescribeArch(*config); spec.ok()) {
+      if (std::string note = UnusedLayersNote(path, state, *spec); !note.empty()) {
+        if (notes)
+          notes->push_back(note);
+        else
+          std::fprintf(stderr, "%s\n", note.c_str());
+      }
+    }
+  }
   if (auto it = file->metadata.find("labels"); it != file->metadata.end())
     graph->metadata["labels"] = std::vector<uint8_t>(it->second.begin(), it->second.end());
   return std::shared_ptr<const Graph>(std::make_shared<Graph>(std::move(graph).value()));

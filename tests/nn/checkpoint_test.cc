@@ -62,6 +62,42 @@ TEST(Checkpoint, SafetensorsFileRunsAsFusedModel) {
   EXPECT_FALSE(LoadCheckpointGraph(path, std::nullopt).ok());
 }
 
+TEST(Checkpoint, UnusedSscmaLayersAreIgnoredWithANote) {
+  // SSCMA's .pth files also hold layer4..layer7, which the 0.35 preset never runs.
+  safetensors::File ckpt = TwinCheckpoint();
+  const std::string path = testing::TempDir() + "/sscma_like.safetensors";
+  ASSERT_TRUE(safetensors::WriteFile(path, ckpt).ok());
+  std::vector<std::string> notes;
+  auto plain = LoadCheckpointGraph(path, std::nullopt, &notes);
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_TRUE(notes.empty()) << notes[0];
+
+  int added = 0;
+  for (int layer = 4; layer <= 7; ++layer)
+    for (const char* t : {".0.conv3x3.conv.weight", ".0.conv3x3.conv.bias", ".0.dense_norm.running_var"}) {
+      ckpt.tensors["backbone.layer" + std::to_string(layer) + t] = safetensors::FromFloat({1.0f, 2.0f}, {2});
+      ++added;
+    }
+  ckpt.tensors["backbone.layer10.0.x"] = safetensors::FromFloat({1.0f}, {1});  // not layer1
+  ++added;
+  ASSERT_TRUE(safetensors::WriteFile(path, ckpt).ok());
+  auto graph = LoadCheckpointGraph(path, std::nullopt, &notes);
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  EXPECT_EQ((*graph)->ParameterCount(), 30610);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "note: " + path + ": ignoring " + std::to_string(added) + " tensors of unused layers layer4..layer10");
+
+  // One extra layer; and the 1.0 preset runs layer4, so only layer5 is unused there.
+  StateDict state;
+  state["backbone.layer4.0.conv3x3.conv.weight"] = {1.0f};
+  state["backbone.layer5.0.conv3x3.conv.weight"] = {1.0f};
+  auto w035 = ArchFromName("mbv2-rep-0.35");
+  auto w100 = ArchFromName("mbv2-rep-1.0");
+  ASSERT_TRUE(w035.ok() && w100.ok());
+  EXPECT_EQ(UnusedLayersNote("m.pth", state, *DescribeArch(*w035)), "note: m.pth: ignoring 2 tensors of unused layers layer4..layer5");
+  EXPECT_EQ(UnusedLayersNote("m.pth", state, *DescribeArch(*w100)), "note: m.pth: ignoring 1 tensor of unused layer layer5");
+}
+
 TEST(Checkpoint, PyTorchFilesRunAsTheSameModel) {
   // The twin's .pth files (train form, mmengine layout, deploy form) give the same model.
   std::vector<std::vector<float>> outputs;
