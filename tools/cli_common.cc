@@ -49,13 +49,17 @@ LoadedModel LoadModelOrThrow(const ModelOptions& options) {
     m.labels = SplitLabels(options.labels);
   } else if (auto it = m.graph->metadata.find("labels"); it != m.graph->metadata.end()) {
     m.labels = SplitLabels(std::string(it->second.begin(), it->second.end()));
-  } else if (classes == 2) {
+  } else if (classes == 2 || classes == 1) {
     m.labels = {"Not a person", "Person"};
   }
   if (m.labels.empty())
     for (int64_t i = 0; i < classes; ++i) m.labels.push_back(std::to_string(i));
-  if (static_cast<int64_t>(m.labels.size()) != classes)
+  if (classes == 1 && m.labels.size() != 2)
+    throw CliError{"--labels has " + std::to_string(m.labels.size()) + " labels but the model (one output) has 2 classes"};
+  if (classes != 1 && static_cast<int64_t>(m.labels.size()) != classes)
     throw CliError{"--labels has " + std::to_string(m.labels.size()) + " labels but the model has " + std::to_string(classes) + " outputs"};
+  for (const OpDesc& op : m.graph->ops)
+    if (op.outputs[0] == m.graph->outputs[0]) m.single_output_threshold = op.type == OpType::kLogistic ? 0.5 : 0.0;
   // Model metadata "normalization" = "mean=M,scale=S" (written by personcls exporters)
   // sets the input mapping; --input-mean/--input-scale override it.
   if (auto it = m.graph->metadata.find("normalization"); it != m.graph->metadata.end()) {
@@ -100,8 +104,14 @@ Expected<Prediction> Classify(LoadedModel& model, const std::string& path) {
       p.raw.push_back(v);
     }
   }
-  // argmax, first index on ties (as the goldens are scored)
-  p.index = static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
+  if (n == 1) {
+    p.person_score = p.scores[0];
+    p.index = p.scores[0] > model.single_output_threshold ? 1 : 0;
+  } else {
+    // argmax, first index on ties (as the goldens are scored)
+    p.index = static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
+    if (n == 2) p.person_score = p.scores[1];
+  }
   p.label = model.labels[p.index];
   return p;
 }

@@ -37,6 +37,9 @@ struct LoadedModel {
   std::unique_ptr<Interpreter> interpreter;
   std::vector<std::string> labels;
   std::optional<InputNormalization> normalization;
+  // A single-output model is binary ("Not a person", "Person"): Person when the output
+  // exceeds this (0.5 after a LOGISTIC, else 0 for a raw logit).
+  double single_output_threshold = 0.5;
 };
 
 LoadedModel LoadModelOrThrow(const ModelOptions& options);
@@ -47,6 +50,8 @@ struct Prediction {
   std::string label;
   std::vector<float> scores;  // dequantized output values
   nlohmann::json raw;         // stored output values: ints for int8, floats for float32
+  // Binary models: the Person score (class 1's score of 2 outputs, or the single output).
+  std::optional<double> person_score;
 };
 
 // Decodes `path`, fills the input, invokes, reads output 0. Errors name the file.

@@ -1,24 +1,59 @@
 // personcls eval: accuracy, confusion matrix and per-class precision/recall on a labelled
 // directory (DIR/labels.csv with lines "file,label", label = class index).
+#include <fmt/chrono.h>
 #include <fmt/core.h>
+
+#include <ctime>
 
 
 #include "commands.h"
 #include "nn/dataset.h"
+#include "personcls/image.h"
+#include "report/html_report.h"
 
 namespace personcls::cli {
+
+namespace {
+
+// At most this many misclassified thumbnails (96 px, a few KB each) go into the page.
+constexpr size_t kMaxThumbnails = 300;
+
+template <typename Args>
+void WriteReport(const Args& args, const LoadedModel& model, const std::vector<std::vector<int64_t>>& confusion,
+                 report::EvalSummary& summary) {
+  summary.model = args.model.model;
+  summary.data = args.data;
+  summary.date = fmt::format("{:%Y-%m-%d %H:%M} UTC", fmt::gmtime(std::time(nullptr)));
+  summary.labels = model.labels;
+  summary.confusion = confusion;
+  summary.misclassified_total = static_cast<int64_t>(summary.misclassified.size());
+  if (summary.misclassified.size() > kMaxThumbnails) summary.misclassified.resize(kMaxThumbnails);
+  for (report::MisclassifiedImage& m : summary.misclassified) {
+    auto image = LoadImage(m.file);  // it decoded a moment ago; a failure just leaves no picture
+    if (!image.ok()) continue;
+    auto png = report::ThumbnailPng(*image, 96);
+    if (png.ok()) m.thumbnail_png = std::move(png).value();
+  }
+  if (summary.labels.size() != 2) summary.positive_scores.clear();
+  Status s = report::WriteHtmlReport(args.report, summary);
+  if (!s.ok()) throw CliError{s.message()};
+}
+
+}  // namespace
 
 void RegisterEval(CLI::App& app) {
   struct Args {
     ModelOptions model;
     std::string data;
     bool json = false;
+    std::string report;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Accuracy of a model on a labelled directory (DIR/labels.csv: file,label)");
   AddModelOptions(*cmd, args->model, true);
   cmd->add_option("--data,-d", args->data, "Directory holding labels.csv and the images")->required();
   cmd->add_flag("--json", args->json, "Print JSON: accuracy, confusion, per_class, predictions");
+  cmd->add_option("--report", args->report, "Also write a self-contained HTML report (ROC, thresholds, misclassified images)");
   cmd->callback([args] {
     LoadedModel model = LoadModelOrThrow(args->model);
     const int k = static_cast<int>(model.labels.size());
@@ -29,17 +64,25 @@ void RegisterEval(CLI::App& app) {
     nlohmann::json predictions = nlohmann::json::array();
     ProgressBar bar(files.size());
     int64_t correct = 0;
+    report::EvalSummary summary;
     for (size_t i = 0; i < files.size(); ++i) {
       auto p = Classify(model, files[i].path);
       if (!p.ok()) throw CliError{p.status().message()};
       ++confusion[files[i].label][p->index];
       correct += p->index == files[i].label;
+      if (p->person_score) {
+        summary.positive_scores.push_back(*p->person_score);
+        summary.positive_truth.push_back(files[i].label == 1);
+      }
+      if (p->index != files[i].label)
+        summary.misclassified.push_back({files[i].path, files[i].label, p->index, p->scores.size() == 1 ? (p->index ? *p->person_score : 1.0 - *p->person_score) : p->scores[p->index], {}});
       nlohmann::json j = PredictionJson(*p);
       j["true_index"] = files[i].label;
       predictions.push_back(std::move(j));
       bar.Update(i + 1);
     }
     bar.Finish();
+    if (!args->report.empty()) WriteReport(*args, model, confusion, summary);
     const double accuracy = static_cast<double>(correct) / static_cast<double>(files.size());
     nlohmann::json per_class = nlohmann::json::array();
     for (int c = 0; c < k; ++c) {

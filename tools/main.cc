@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   RegisterBench(app);
   RegisterTrain(app);
   RegisterConvert(app);
+  RegisterExplain(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
