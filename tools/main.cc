@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   RegisterBench(app);
   RegisterTrain(app);
   RegisterConvert(app);
+  RegisterVww(app);
   RegisterExplain(app);
   try {
     app.parse(argc, argv);
