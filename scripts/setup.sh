@@ -14,6 +14,7 @@ PACKAGES=(
   libzip-dev libsimdjson-dev
   libonnx-dev libprotobuf-dev
   clang libclang-rt-14-dev
+  chromium fonts-liberation  # headless render test of the eval HTML report (~2 s)
 )
 
 missing=()
