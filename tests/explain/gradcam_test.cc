@@ -176,9 +176,15 @@ TEST_P(GradCamHeads, GradientMatchesCentralDifferences) {
   }
 }
 
+std::string HeadName(const ::testing::TestParamInfo<HeadKind>& info) {
+  static const char* const kNames[] = {"MeanFcSoftmax", "MeanFcReluFcSoftmax", "PoolConvReshapeLogistic", "PoolSameFc"};
+  return kNames[static_cast<int>(info.param)];
+}
+
 INSTANTIATE_TEST_SUITE_P(Heads, GradCamHeads,
                          ::testing::Values(HeadKind::kMeanFcSoftmax, HeadKind::kMeanFcReluFcSoftmax, HeadKind::kPoolConvReshapeLogistic,
-                                           HeadKind::kPoolSameFc));
+                                           HeadKind::kPoolSameFc),
+                         HeadName);
 
 // For A -> global average -> FC -> (softmax), the logit gradient is W[c,k] / (H W) at
 // every position, so CAM_c = ReLU(sum_k W[c,k] A_k) / max.
