@@ -2,6 +2,7 @@
 //   BM_ParseCoco2014       both COCO 2014 instance files parsed and VWW-labelled, on
 //                          generated files of the real files' size and shape
 //   BM_DecodeResize96      640x480 quality-90 JPEGs -> 96x96 RGB, DCT-scaled or full decode
+//   BM_DecodeJpegScale     the decode alone at each DCT scale (where the time goes)
 //   BM_VwwBuild            `vww build` end to end on a generated COCO tree of such JPEGs
 // Generated inputs go to $PCLS_BENCH_CACHE (default /tmp/personcls-bench-cache), never the
 // repository, and are reused by later runs (deterministic: same seed, same bytes).
@@ -234,6 +235,22 @@ BENCHMARK(BM_DecodeResize96)
     ->Unit(benchmark::kMillisecond)
     ->MeasureProcessCPUTime()
     ->UseRealTime();
+
+// Decode only, 1 thread, by minimum size: 1 -> 1/8 scale, 96 -> 1/4, 200 -> 1/2, 100000
+// -> full size. Shows how much of the cost is entropy decoding, which no scale avoids.
+void BM_DecodeJpegScale(benchmark::State& state) {
+  const auto& photos = Photos();
+  const int min_side = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    for (const auto& p : photos) {
+      Expected<Image> image = DecodeJpegAtLeast(p.data(), p.size(), "p.jpg", min_side, min_side);
+      if (!image.ok()) std::abort();
+      benchmark::DoNotOptimize(image->pixels.data());
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * photos.size()));
+}
+BENCHMARK(BM_DecodeJpegScale)->ArgName("min")->Arg(1)->Arg(96)->Arg(200)->Arg(100000)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
 
 // ---- vww build end to end ----------------------------------------------------------------
 
