@@ -9,7 +9,8 @@
 #include <sstream>
 
 #include "commands.h"
-#include "nn/dataset.h"
+#include "data/augment.h"
+#include "data/dataset.h"
 #include "nn/trainer.h"
 #include "personcls/arch.h"
 
@@ -38,16 +39,17 @@ std::vector<int> ParseMilestones(const std::string& text) {
 void RegisterTrain(CLI::App& app) {
   struct Args {
     std::string arch = "mbv2-rep-0.35", data, val, out, resume, augment = "none", milestones = "100,200,250";
-    int epochs = 300, batch = 128, threads = 0, input = 96, classes = 2, warmup = 30;
-    double lr = 0.01;
+    std::string mix = "none";
+    int epochs = 300, batch = 128, threads = 0, input = 96, classes = 2, warmup = 30, loader_threads = 1;
+    double lr = 0.01, mix_alpha = 1.0;
     uint64_t seed = 0;
-    bool cosine = false, gray = false;
+    bool cosine = false, gray = false, balanced = false;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("train", "Train MobileNetV2-Rep on a labelled directory (labels.csv or class folders)");
   cmd->add_option("--arch", a->arch, "Architecture (mbv2-rep-0.35 | mbv2-rep-0.5 | mbv2-rep-1.0)")->capture_default_str();
-  cmd->add_option("--data", a->data, "Training directory (DIR/labels.csv: file,label, or DIR/<class>/*)")->required();
-  cmd->add_option("--val", a->val, "Validation directory")->required();
+  cmd->add_option("--data", a->data, "Training images: DIR (DIR/labels.csv: file,label, or DIR/<class>/*) or an image cache DIR/SPLIT")->required();
+  cmd->add_option("--val", a->val, "Validation images (same forms)")->required();
   cmd->add_option("--out", a->out, "Run directory (checkpoints, log.csv)");
   cmd->add_option("--resume", a->resume, "Continue the run in this directory from last.*");
   cmd->add_option("--epochs", a->epochs, "Epochs")->capture_default_str();
@@ -56,7 +58,15 @@ void RegisterTrain(CLI::App& app) {
   cmd->add_option("--warmup", a->warmup, "Linear warm-up iterations (start factor 0.001)")->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed of init, shuffle and augmentation")->capture_default_str();
   cmd->add_option("--threads", a->threads, "OpenMP threads (0: default); results do not depend on it");
-  cmd->add_option("--augment", a->augment, "none | flip")->capture_default_str();
+  cmd->add_option("--augment", a->augment,
+                  "none | flip | sscma | comma-separated ops, '-op' removes one (jitter, translate, rgbshift, median, gray, clahe, hflip, "
+                  "vflip, tonecurve, resized-crop, rotate; e.g. sscma,-clahe)")
+      ->capture_default_str();
+  cmd->add_flag("--balanced", a->balanced, "Class-balanced sampling (each image's class drawn uniformly)");
+  cmd->add_option("--mix", a->mix, "Batch mixing: none | mixup | cutmix")->capture_default_str();
+  cmd->add_option("--mix-alpha", a->mix_alpha, "Beta(alpha, alpha) of the mixing weight")->capture_default_str();
+  cmd->add_option("--loader-threads", a->loader_threads, "Threads building augmented batches ahead of the trainer (0: in the loop)")
+      ->capture_default_str();
   cmd->add_option("--input", a->input, "Input size (square)")->capture_default_str();
   cmd->add_option("--classes", a->classes, "Number of classes")->capture_default_str();
   cmd->add_flag("--gray", a->gray, "One input channel");
@@ -65,7 +75,11 @@ void RegisterTrain(CLI::App& app) {
   cmd->callback([a] {
     if (a->out.empty() && a->resume.empty()) throw CliError{"--out RUN/ (or --resume RUN/) is required"};
     if (!a->out.empty() && !a->resume.empty() && a->out != a->resume) throw CliError{"--out and --resume name different directories"};
-    if (a->augment != "none" && a->augment != "flip") throw CliError{"--augment must be none or flip, not '" + a->augment + "'"};
+    auto augment = ParseAugment(a->augment);
+    if (!augment.ok()) throw CliError{augment.status().message()};
+    if (a->mix != "none" && a->mix != "mixup" && a->mix != "cutmix") throw CliError{"--mix must be none, mixup or cutmix, not '" + a->mix + "'"};
+    if (!(a->mix_alpha > 0)) throw CliError{"--mix-alpha must be > 0"};
+    if (a->loader_threads < 0 || a->loader_threads > 64) throw CliError{"--loader-threads must be in 0..64"};
     if (a->threads < 0) throw CliError{"--threads must be >= 0"};
     if (a->threads > 0) omp_set_num_threads(a->threads);
     auto arch = ArchFromName(a->arch);
@@ -82,7 +96,11 @@ void RegisterTrain(CLI::App& app) {
     o.milestones = ParseMilestones(a->milestones);
     o.cosine = a->cosine;
     o.seed = a->seed;
-    o.augment_flip = a->augment == "flip";
+    o.augment = *augment;
+    o.balanced = a->balanced;
+    o.mix = a->mix == "mixup" ? BatchMix::kMixup : a->mix == "cutmix" ? BatchMix::kCutmix : BatchMix::kNone;
+    o.mix_alpha = a->mix_alpha;
+    o.loader_threads = a->loader_threads;
     o.out_dir = a->resume.empty() ? a->out : a->resume;
     while (o.out_dir.size() > 1 && o.out_dir.back() == '/') o.out_dir.pop_back();
     o.version = PERSONCLS_VERSION;
@@ -101,8 +119,9 @@ void RegisterTrain(CLI::App& app) {
       if (!s.ok()) throw CliError{s.message()};
       fmt::print(stderr, "resuming {} after epoch {}\n", o.out_dir, trainer->epochs_done());
     }
-    fmt::print(stderr, "train: {} images, val: {} images, {} {}x{}, batch {}, {} threads\n", train->count(), val->count(), config.name,
-               config.input_size, config.input_size, o.batch, omp_get_max_threads());
+    fmt::print(stderr, "train: {} images, val: {} images, {} {}x{}, batch {}, {} threads, augment {}{}{}\n", train->count(), val->count(),
+               config.name, config.input_size, config.input_size, o.batch, omp_get_max_threads(), o.augment.ToString(),
+               o.balanced ? ", balanced" : "", a->mix != "none" ? ", " + a->mix : std::string());
     const bool tty = isatty(fileno(stderr));
     auto t_epoch = std::chrono::steady_clock::now();
     const int start_epoch = trainer->epochs_done();

@@ -16,6 +16,7 @@ void RegisterInfo(CLI::App& app);
 void RegisterBench(CLI::App& app);
 void RegisterTrain(CLI::App& app);
 void RegisterConvert(CLI::App& app);
+void RegisterAugmentPreview(CLI::App& app);
 void RegisterVww(CLI::App& app);
 void RegisterExplain(CLI::App& app);
 

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   RegisterBench(app);
   RegisterTrain(app);
   RegisterConvert(app);
+  RegisterAugmentPreview(app);
   RegisterVww(app);
   RegisterExplain(app);
   try {

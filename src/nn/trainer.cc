@@ -39,8 +39,6 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-double Uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1p-53; }
-
 }  // namespace
 
 Trainer::Trainer(const ArchConfig& config, TrainOptions options, const Dataset& train, const Dataset& val)
@@ -234,44 +232,51 @@ Status Trainer::Run(const std::function<void(const BatchProgress&)>& on_batch, c
     log << "epoch,iterations,lr,train_loss,train_acc,val_top1,seconds\n";
     if (!log) return Status::Error(log_path + ": cannot write");
   }
-  const int S = train_.size, C = train_.channels, K = config_.num_classes, B = options_.batch;
-  const size_t n = train_.count(), bytes = train_.image_bytes();
-  const int batches = static_cast<int>(n / B) + (n % B > 1 ? 1 : 0);
+  const int S = config_.input_size, C = train_.channels, K = config_.num_classes;
+  LoaderOptions lo;
+  lo.batch = options_.batch;
+  lo.out_size = S;
+  lo.seed = options_.seed;
+  lo.balanced = options_.balanced;
+  lo.augment = options_.augment;
+  lo.mix = options_.mix;
+  lo.mix_alpha = options_.mix_alpha;
+  lo.threads = options_.loader_threads;
+  lo.prefetch = 2;
+  Loader loader(train_, lo);
+  const int batches = loader.batches_per_epoch();
   int done = 0;
+  Batch batch;
   while (epoch_ < options_.epochs && (stop_after <= 0 || done < stop_after)) {
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<size_t> order(n);
-    std::iota(order.begin(), order.end(), size_t{0});
-    for (size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng_() % (i + 1)]);
+    loader.Start(epoch_);
     double loss_sum = 0, lr = 0;
     int64_t correct = 0, seen = 0;
     for (int b = 0; b < batches; ++b) {
-      const size_t start = static_cast<size_t>(b) * B;
-      const int m = static_cast<int>(std::min<size_t>(B, n - start));
+      if (!loader.Next(&batch)) return Status::Error("loader ended epoch " + std::to_string(epoch_) + " early");  // cannot happen
+      const int m = batch.count;
       Tensor x({m, S, S, C});
-      std::vector<int32_t> labels(m);
-      for (int i = 0; i < m; ++i) {
-        const size_t idx = order[start + i];
-        labels[i] = train_.labels[idx];
-        const uint8_t* src = train_.image(idx);
-        float* dst = x.ptr() + static_cast<size_t>(i) * bytes;
-        const bool flip = options_.augment_flip && (rng_() >> 63);
-        for (int y = 0; y < S; ++y)
-          for (int xx = 0; xx < S; ++xx) {
-            const int sx = flip ? S - 1 - xx : xx;
-            for (int c = 0; c < C; ++c)
-              dst[(static_cast<size_t>(y) * S + xx) * C + c] = static_cast<float>(src[(static_cast<size_t>(y) * S + sx) * C + c]) / 255.0f;
-          }
-      }
+      for (size_t j = 0; j < batch.pixels.size(); ++j) x.data[j] = static_cast<float>(batch.pixels[j]) / 255.0f;
+      const std::vector<int32_t>& labels = batch.labels;
       const Tensor& logits = model_.Forward(x, true);
       std::vector<float> probs(static_cast<size_t>(m) * K);
-      const float loss = ops::softmax_cross_entropy_forward(m, K, logits.ptr(), labels.data(), probs.data());
+      float loss = ops::softmax_cross_entropy_forward(m, K, logits.ptr(), labels.data(), probs.data());
       for (int i = 0; i < m; ++i) {
         const float* row = logits.ptr() + static_cast<size_t>(i) * K;
         correct += (std::max_element(row, row + K) - row) == labels[i];
       }
       Tensor dlogits({m, K});
-      ops::softmax_cross_entropy_backward(m, K, probs.data(), labels.data(), 1.0f, dlogits.ptr(), ops::GradMode::kOverwrite);
+      if (batch.mix.partner.empty()) {
+        ops::softmax_cross_entropy_backward(m, K, probs.data(), labels.data(), 1.0f, dlogits.ptr(), ops::GradMode::kOverwrite);
+      } else {  // mixed images: lambda CE(own) + (1 - lambda) CE(partner's label); probs are the same
+        std::vector<int32_t> partner_labels(m);
+        for (int i = 0; i < m; ++i) partner_labels[i] = labels[batch.mix.partner[i]];
+        const float lam = static_cast<float>(batch.mix.lambda);
+        const float partner_loss = ops::softmax_cross_entropy_forward(m, K, logits.ptr(), partner_labels.data(), probs.data());
+        loss = lam * loss + (1.0f - lam) * partner_loss;
+        ops::softmax_cross_entropy_backward(m, K, probs.data(), labels.data(), lam, dlogits.ptr(), ops::GradMode::kOverwrite);
+        ops::softmax_cross_entropy_backward(m, K, probs.data(), partner_labels.data(), 1.0f - lam, dlogits.ptr(), ops::GradMode::kAccumulate);
+      }
       model_.Backward(dlogits);
       lr = schedule_.lr_at(iteration_, epoch_);
       sgd_.Step(model_.Parameters(), lr);

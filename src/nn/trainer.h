@@ -1,11 +1,12 @@
 // The training loop of personcls train: SSCMA's recipe for MobileNetV2-Rep on the fp32 ops.
 //
-// Per epoch: a deterministic shuffle (Fisher-Yates on one std::mt19937_64 seeded from
-// `seed`, independent of the thread count), batches of `batch` images (a final batch of one
-// image is dropped: train-mode BN needs more than one value), x = pixel / 255 NHWC, optional
-// horizontal flip with p 0.5 from the same RNG, train-mode forward, mean cross-entropy,
-// backward, SGD step with lr = schedule.lr_at(iteration, epoch). Then top-1 on the
-// validation set in eval mode.
+// Per epoch: batches of `batch` images from the Loader (data/loader.h: a shuffle, or a
+// class-balanced draw, and per-sample augmentation all fixed by (seed, epoch, position),
+// independent of the thread count; a final batch of one image is dropped: train-mode BN
+// needs more than one value), optionally mixed (mixup / cutmix), x = pixel / 255 NHWC,
+// train-mode forward, mean cross-entropy (with mixing: lambda CE(own label) + (1 - lambda)
+// CE(partner's label)), backward, SGD step with lr = schedule.lr_at(iteration, epoch). Then
+// top-1 on the validation set in eval mode.
 //
 // Run directory (out_dir):
 //   last.safetensors, best.safetensors  SSCMA state_dict names, PyTorch layouts, F32
@@ -27,7 +28,9 @@
 #include <string>
 #include <vector>
 
-#include "nn/dataset.h"
+#include "data/augment.h"
+#include "data/dataset.h"
+#include "data/loader.h"
 #include "nn/mbv2_rep_model.h"
 #include "nn/optimizer.h"
 #include "personcls/arch.h"
@@ -47,7 +50,11 @@ struct TrainOptions {
   double gamma = 0.1;
   bool cosine = false;  // cosine decay over `epochs` instead of milestones
   uint64_t seed = 0;
-  bool augment_flip = false;
+  AugmentConfig augment;        // default none; ParseAugment("flip") is the old --augment flip
+  bool balanced = false;        // class-balanced sampling
+  BatchMix mix = BatchMix::kNone;
+  double mix_alpha = 1.0;
+  int loader_threads = 1;       // augmentation workers beside the OpenMP compute threads
   std::string out_dir;  // empty: no files written
   std::string version = "unknown";
 };

@@ -1,6 +1,7 @@
 // The training loop (src/nn/trainer) and the dataset loader (src/nn/dataset): resume gives
 // bit-identical weights, the loss falls and validation beats chance on a synthetic set,
 // and dataset errors are one line naming the file.
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -56,7 +57,8 @@ TrainOptions SmallOptions(const std::string& out) {
   o.warmup_iters = 4;
   o.milestones = {2};
   o.seed = 1234;
-  o.augment_flip = true;
+  o.augment = *ParseAugment("sscma,resized-crop");  // resume must replay the augmentation too
+  o.loader_threads = 2;
   o.out_dir = out;
   o.version = "test";
   return o;
@@ -120,7 +122,9 @@ TEST(Trainer, WeightsDoNotDependOnThreadCount) {
   StateDict results[2];
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
-    Trainer t(Config(16), SmallOptions(""), train, val);
+    TrainOptions o = SmallOptions("");
+    o.loader_threads = threads == 1 ? 0 : 2;  // batches built in the loop vs by 2 workers
+    Trainer t(Config(16), o, train, val);
     ASSERT_TRUE(t.Run({}, {}, 2).ok());
     results[threads - 1] = t.model().ToStateDict();
   }
@@ -134,7 +138,7 @@ TEST(Trainer, LossFallsAndValidationBeatsChance) {
   o.epochs = 8;
   o.batch = 16;
   o.milestones = {};
-  o.augment_flip = false;
+  o.augment = AugmentConfig{};
   std::vector<EpochStats> stats;
   Trainer t(Config(16), o, train, val);
   ASSERT_TRUE(t.Run({}, [&](const EpochStats& s) { stats.push_back(s); }).ok());
@@ -142,6 +146,26 @@ TEST(Trainer, LossFallsAndValidationBeatsChance) {
   EXPECT_LT(stats.back().train_loss, stats.front().train_loss);
   EXPECT_GT(t.best_val_top1(), 0.6);
   EXPECT_EQ(stats.back().iterations, 8 * 4);
+}
+
+TEST(Trainer, MixedBalancedBatchesTrainDeterministically) {
+  const Dataset train = Synthetic(20, 16, 7), val = Synthetic(6, 16, 8);
+  for (BatchMix mix : {BatchMix::kMixup, BatchMix::kCutmix}) {
+    StateDict results[2];
+    for (int workers = 0; workers < 2; ++workers) {
+      TrainOptions o = SmallOptions("");
+      o.epochs = 2;
+      o.balanced = true;
+      o.mix = mix;
+      o.loader_threads = workers;  // batches built in the loop vs by a worker: same batches
+      std::vector<EpochStats> stats;
+      Trainer t(Config(16), o, train, val);
+      ASSERT_TRUE(t.Run({}, [&](const EpochStats& s) { stats.push_back(s); }).ok());
+      for (const EpochStats& s : stats) EXPECT_TRUE(std::isfinite(s.train_loss) && s.train_loss > 0);
+      results[workers] = t.model().ToStateDict();
+    }
+    ExpectSameStateDict(results[0], results[1]);
+  }
 }
 
 TEST(Trainer, RejectsBadOptions) {

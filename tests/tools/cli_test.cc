@@ -10,6 +10,7 @@
 
 #include "formats/safetensors/safetensors.h"
 #include "formats/tflite/tflite_writer.h"
+#include "personcls/image.h"
 #include "personcls/model.h"
 #include "test_util.h"
 
@@ -293,7 +294,27 @@ TEST(Cli, TrainWritesCheckpointsAndLog) {
   // Resuming a finished run trains nothing more; a bad --augment is a one-line error.
   const RunResult again = RunCli("train --input 16 --epochs 2 --data " + dir + "/train --val " + dir + "/val --resume " + run);
   EXPECT_EQ(again.exit_code, 0) << again.err;
-  ExpectOneLineError(RunCli("train --input 16 --augment crop --data " + dir + "/train --val " + dir + "/val --out " + run), "--augment must be");
+  ExpectOneLineError(RunCli("train --input 16 --augment crop --data " + dir + "/train --val " + dir + "/val --out " + run),
+                     "--augment: unknown op 'crop'");
+  ExpectOneLineError(RunCli("train --input 16 --mix blend --data " + dir + "/train --val " + dir + "/val --out " + run), "--mix must be");
+}
+
+TEST(Cli, AugmentPreviewWritesAGrid) {
+  PCLS_REQUIRE_SHARED("data/vww01-dev/labels.csv");
+  const std::string dir = testing::TempDir(), data = SharedPath("data/vww01-dev");
+  const RunResult r = RunCli("augment-preview --data " + data + " --out " + dir + "/a.png --n 6 --cols 3 --seed 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto grid = LoadImage(dir + "/a.png");
+  ASSERT_TRUE(grid.ok()) << grid.status().message();
+  EXPECT_EQ(grid->width, 3 * 96 + 4 * 2);  // 2-pixel gaps
+  EXPECT_EQ(grid->height, 2 * 96 + 3 * 2);
+  // Same seed, same grid; another seed, another grid.
+  ASSERT_EQ(RunCli("augment-preview --data " + data + " --out " + dir + "/b.png --n 6 --cols 3 --seed 2").exit_code, 0);
+  ASSERT_EQ(RunCli("augment-preview --data " + data + " --out " + dir + "/c.png --n 6 --cols 3 --seed 3").exit_code, 0);
+  EXPECT_EQ(testing::ReadFileBytes(dir + "/a.png"), testing::ReadFileBytes(dir + "/b.png"));
+  EXPECT_NE(testing::ReadFileBytes(dir + "/a.png"), testing::ReadFileBytes(dir + "/c.png"));
+  ExpectOneLineError(RunCli("augment-preview --data " + data + " --out " + dir + "/d.png --augment sscma,blur"), "unknown op 'blur'");
+  ExpectOneLineError(RunCli("augment-preview --data " + dir + "/missing --out " + dir + "/d.png"), "missing: not a directory");
 }
 
 }  // namespace
