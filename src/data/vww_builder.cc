@@ -358,6 +358,26 @@ Status WriteSummary(const VwwBuildOptions& options, const VwwReport& report) {
   return WriteFileAtomic(options.out_dir + "/summary.json", j.dump(2) + "\n");
 }
 
+// Removes temporaries ("NAME.tmp<pid>", see AtomicFile) that a killed build left in the
+// folders it writes; only names this builder uses are touched.
+void RemoveStaleTemporaries(const std::string& out_dir) {
+  std::error_code ec;
+  for (const char* sub : {"", "/chunks", "/train", "/minival"}) {
+    for (const auto& entry : fs::directory_iterator(out_dir + sub, ec)) {
+      const std::string name = entry.path().filename().string();
+      const size_t tmp = name.rfind(".tmp");
+      if (tmp == std::string::npos || tmp + 4 == name.size() ||
+          name.find_first_not_of("0123456789", tmp + 4) != std::string::npos) {
+        continue;
+      }
+      const std::string base = name.substr(0, tmp);
+      const bool ours = base.ends_with(".pcache") || base.ends_with(".index.csv") || base.ends_with(".chunk") ||
+                        base == "labels.csv" || base == "summary.json";
+      if (ours) fs::remove(entry.path(), ec);
+    }
+  }
+}
+
 }  // namespace
 
 size_t VwwReport::skipped() const {
@@ -382,6 +402,7 @@ Expected<VwwReport> BuildVww(const VwwBuildOptions& options) {
   std::error_code ec;
   fs::create_directories(options.out_dir + "/chunks", ec);
   if (ec) return Status::Error(options.out_dir + "/chunks: cannot create: " + ec.message());
+  RemoveStaleTemporaries(options.out_dir);
 
   // Pass 1: make sure every chunk exists (decode the missing ones).
   const size_t cs = static_cast<size_t>(options.chunk_size);

@@ -22,6 +22,8 @@
 // VWW_DIR/chunks/<split>-<n>.chunk (atomically, with a fingerprint of its file list and
 // size). A rerun keeps every finished chunk whose fingerprint matches and decodes only the
 // rest; the outputs are assembled once all chunks exist, then the chunks are removed.
+// Temporaries a killed build left ("NAME.tmp<pid>") are removed at the start, so run one
+// build per VWW_DIR at a time.
 //
 // Bad images (missing file, corrupt JPEG, size different from the JSON) are skipped and
 // reported by kind with counts and the first file names; with `strict` any of them is an

@@ -307,6 +307,8 @@ TEST(VwwBuilder, InterruptedBuildResumesToTheSameResult) {
   EXPECT_FALSE(fs::exists(options.out_dir + "/train.pcache"));
   // A killed writer leaves a temporary file behind; it must not be taken for a chunk.
   WriteText(options.out_dir + "/chunks/train-00003.chunk.tmp999", "partial");
+  WriteText(options.out_dir + "/train.pcache.tmp998", "partial");  // and is removed on the rerun
+  WriteText(options.out_dir + "/notes.tmp1", "a user's file");      // not ours: kept
   // A damaged chunk (torn by a crash of a non-atomic copy, say) is decoded again.
   WriteText(options.out_dir + "/chunks/train-00002.chunk", "garbage");
   options.stop_after_chunks = 0;
@@ -318,6 +320,8 @@ TEST(VwwBuilder, InterruptedBuildResumesToTheSameResult) {
                            "minival/labels.csv"}) {
     EXPECT_TRUE(ReadFileBytes(f.dir + "/whole/" + file) == ReadFileBytes(options.out_dir + "/" + file)) << file;
   }
+  EXPECT_FALSE(fs::exists(options.out_dir + "/train.pcache.tmp998"));
+  EXPECT_TRUE(fs::exists(options.out_dir + "/notes.tmp1"));
 }
 
 }  // namespace
