@@ -16,6 +16,8 @@ void RegisterInfo(CLI::App& app);
 void RegisterBench(CLI::App& app);
 void RegisterTrain(CLI::App& app);
 void RegisterConvert(CLI::App& app);
+void RegisterQuantize(CLI::App& app);
+void RegisterExport(CLI::App& app);
 void RegisterAugmentPreview(CLI::App& app);
 void RegisterVww(CLI::App& app);
 void RegisterExplain(CLI::App& app);

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   RegisterBench(app);
   RegisterTrain(app);
   RegisterConvert(app);
+  RegisterQuantize(app);
+  RegisterExport(app);
   RegisterAugmentPreview(app);
   RegisterVww(app);
   RegisterExplain(app);

@@ -1,0 +1,27 @@
+// personcls quantize: post-training int8 quantization of a float model (checkpoint, .pth or
+// float32 .tflite) into an int8 .tflite; the same as `export --format tflite-int8`.
+#include <fmt/core.h>
+
+#include "commands.h"
+#include "model_export.h"
+
+namespace personcls::cli {
+
+void RegisterQuantize(CLI::App& app) {
+  auto job = std::make_shared<ExportJob>();
+  CLI::App* cmd = app.add_subcommand("quantize", "Post-training int8 quantization (TFLite converter's scheme) of a float model");
+  AddModelOptions(*cmd, job->model, true);
+  cmd->add_option("--calib", job->calib, "Calibration images (directory, searched recursively, sorted)")->required();
+  cmd->add_option("--images", job->images, "Use the first N calibration images")->capture_default_str();
+  cmd->add_option("--method", job->method, "Calibration ranges: minmax, l2 or percentile")->capture_default_str();
+  cmd->add_option("--out,-o", job->out, "The int8 .tflite to write (atomically)")->required();
+  cmd->callback([job] {
+    PrepareExportJob(*job);
+    const std::vector<uint8_t> bytes = TfliteBytesForExport(QuantizeForExport(*job), *job);
+    Status st = WriteModelFile(job->out, bytes);
+    if (!st.ok()) throw CliError{st.message()};
+    fmt::print("wrote {} ({} bytes; int8, {} calibration, up to {} images from {})\n", job->out, bytes.size(), job->method, job->images, job->calib);
+  });
+}
+
+}  // namespace personcls::cli

@@ -1,0 +1,114 @@
+#include "model_export.h"
+
+#include <cstdio>
+
+#include "formats/onnx/onnx_writer.h"
+#include "personcls/checkpoint.h"
+#include "personcls/preprocess.h"
+#include "personcls/quantize.h"
+
+namespace personcls::cli {
+namespace {
+
+std::vector<std::string> WriteTfliteOut(const ExportJob& job, Graph graph) {
+  const std::vector<uint8_t> bytes = TfliteBytesForExport(std::move(graph), job);
+  Status st = WriteModelFile(job.out, bytes);
+  if (!st.ok()) throw CliError{st.message()};
+  return {job.out};
+}
+
+std::vector<std::string> WriteFloat(const ExportJob& job) { return WriteTfliteOut(job, *job.graph); }
+
+std::vector<std::string> WriteInt8(const ExportJob& job) {
+  if (job.calib.empty()) throw CliError{"tflite-int8 needs calibration images (--calib DIR)"};
+  return WriteTfliteOut(job, QuantizeForExport(job));
+}
+
+std::vector<std::string> WriteC(const ExportJob& job) {
+  Graph graph = job.calib.empty() ? *job.graph : QuantizeForExport(job);
+  const std::vector<uint8_t> bytes = TfliteBytesForExport(graph, job);
+  // The stamped graph (labels, normalization) is what the C constants describe.
+  auto reread = LoadModelBytes(std::make_shared<const std::vector<uint8_t>>(bytes), job.out);
+  if (!reread.ok()) throw CliError{reread.status().message()};
+  auto files = WriteCSource(job.out, bytes, **reread, job.symbol);
+  if (!files.ok()) throw CliError{files.status().message()};
+  return *files;
+}
+
+// float32 ONNX of the graph as loaded (int8 graphs are refused, not dequantized), stamped
+// like the TFLite exports and read back through our ONNX reader before it is written.
+std::vector<std::string> WriteOnnxOut(const ExportJob& job) {
+  Graph graph = *job.graph;
+  Status st = StampExportMetadata(graph, job.metadata);
+  if (!st.ok()) throw CliError{st.WithContext(job.model.model).message()};
+  auto bytes = onnx_format::WriteOnnx(graph, PERSONCLS_VERSION);
+  if (!bytes.ok()) throw CliError{bytes.status().WithContext(job.model.model).message()};
+  auto reread = LoadModelBytes(std::make_shared<const std::vector<uint8_t>>(*bytes), job.out);
+  if (!reread.ok()) throw CliError{"internal error: the written ONNX does not read back: " + reread.status().message()};
+  st = WriteModelFile(job.out, *bytes);
+  if (!st.ok()) throw CliError{st.message()};
+  return {job.out};
+}
+
+}  // namespace
+
+const std::vector<ExportFormat>& ExportFormats() {
+  static const std::vector<ExportFormat> formats = {
+      {"tflite", "TFLite of the model as loaded (checkpoints: the fused float32 deploy graph)", false, WriteFloat},
+      {"tflite-int8", "int8 TFLite, post-training quantized on --calib DIR (as `personcls quantize`)", true, WriteInt8},
+      {"c", "C header + C++ source embedding the .tflite (int8 when --calib is given) for firmware", false, WriteC},
+      {"onnx", "float32 ONNX, opset 13: NCHW input 'input' (pixel/255 unless metadata 'normalization' says otherwise), output 'output'", false, WriteOnnxOut},
+  };
+  return formats;
+}
+
+void PrepareExportJob(ExportJob& job) {
+  const ModelOptions& o = job.model;
+  if (o.threads < 1 || o.threads > 256) throw CliError{"--threads must be 1..256"};
+  auto graph = IsCheckpointPath(o.model) ? LoadCheckpointGraph(o.model, o.arch) : LoadModelFile(o.model);
+  if (!graph.ok()) throw CliError{graph.status().message()};
+  job.graph = *graph;
+  if (!o.labels.empty()) job.metadata.labels = SplitLabels(o.labels);
+  std::optional<InputNormalization> norm;  // the model's metadata, as LoadModelOrThrow reads it
+  if (auto it = job.graph->metadata.find("normalization"); it != job.graph->metadata.end()) {
+    const std::string text(it->second.begin(), it->second.end());
+    norm.emplace();
+    if (std::sscanf(text.c_str(), "mean=%f,scale=%f", &norm->mean, &norm->scale) != 2 || !(norm->scale > 0))
+      throw CliError{o.model + ": metadata 'normalization' must read mean=M,scale=S, is '" + text + "'"};
+  }
+  if (o.input_mean || o.input_scale) {
+    InputNormalization n = norm.value_or(InputNormalization{});
+    if (o.input_mean) n.mean = *o.input_mean;
+    if (o.input_scale) n.scale = *o.input_scale;
+    if (!(n.scale > 0)) throw CliError{"--input-scale must be positive"};
+    job.metadata.normalization = n;
+  } else {
+    job.metadata.normalization = norm;
+  }
+  job.metadata.source = o.model;
+}
+
+Graph QuantizeForExport(const ExportJob& job) {
+  auto method = CalibrationMethodFromName(job.method);
+  if (!method.ok()) throw CliError{method.status().message()};
+  if (job.images < 1) throw CliError{"--images must be at least 1"};
+  auto source = CalibrationFromDirectory(job.calib, job.images, job.metadata.normalization);
+  if (!source.ok()) throw CliError{source.status().message()};
+  QuantizeOptions options;
+  options.method = *method;
+  options.num_threads = job.model.threads;
+  options.input_normalization = job.metadata.normalization.value_or(InputNormalization{});
+  auto q = QuantizeGraph(*job.graph, **source, options);
+  if (!q.ok()) throw CliError{q.status().WithContext(job.model.model).message()};
+  return std::move(q).value();
+}
+
+std::vector<uint8_t> TfliteBytesForExport(Graph graph, const ExportJob& job) {
+  Status st = StampExportMetadata(graph, job.metadata);
+  if (!st.ok()) throw CliError{st.WithContext(job.model.model).message()};
+  auto bytes = SerializeTflite(graph);
+  if (!bytes.ok()) throw CliError{bytes.status().WithContext(job.out).message()};
+  return std::move(bytes).value();
+}
+
+}  // namespace personcls::cli
