@@ -113,6 +113,41 @@ TEST(OnnxReader, HandBuiltNhwcModelMatchesADirectComputation) {
   for (int o = 0; o < 2; ++o) EXPECT_NEAR(y[o], 1 / (1 + std::exp(-std::clamp(sum[o], 0.0f, 6.0f))), 1e-6) << o;
 }
 
+// Runs a model on a fixed [1,2,2,3] input; returns output 0.
+std::vector<float> RunOnFixedInput(const onnx::ModelProto& m) {
+  auto graph = LoadModelBytes(std::make_shared<const std::vector<uint8_t>>(Serialize(m)), "m.onnx");
+  EXPECT_TRUE(graph.ok()) << graph.status().message();
+  if (!graph.ok()) return {};
+  auto it = Interpreter::Create(*graph);
+  EXPECT_TRUE(it.ok()) << it.status().message();
+  if (!it.ok()) return {};
+  const float x[12] = {0.3f, 0.1f, 0.9f, 0.2f, 0.5f, 0.7f, 0.0f, 0.8f, 0.6f, 0.4f, 1.0f, 0.2f};
+  std::memcpy((*it)->input_data(0), x, sizeof(x));
+  (*it)->Invoke();
+  const auto* y = static_cast<const float*>((*it)->output_data(0));
+  return std::vector<float>(y, y + (*it)->output_desc(0).num_elements());
+}
+
+TEST(OnnxReader, ConstantNodesActAsInitializers) {
+  onnx::ModelProto m = HandBuiltModel();
+  auto* g = m.mutable_graph();
+  // Move initializer "mm" into a Constant node in front of the graph.
+  onnx::NodeProto constant;
+  constant.set_op_type("Constant");
+  constant.add_output("mm");
+  auto* value = constant.add_attribute();
+  value->set_name("value");
+  value->set_type(onnx::AttributeProto::TENSOR);
+  *value->mutable_t() = g->initializer(1);
+  g->mutable_initializer()->DeleteSubrange(1, 1);
+  g->mutable_node()->Add()->Swap(&constant);
+  for (int i = g->node_size() - 1; i > 0; --i) g->mutable_node()->SwapElements(i, i - 1);
+  const auto expected = RunOnFixedInput(HandBuiltModel());
+  const auto got = RunOnFixedInput(m);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got, expected);
+}
+
 TEST(OnnxReader, RejectsEmptyAndForeignBytes) {
   auto read = [](std::vector<uint8_t> b) { return onnx_format::ReadOnnx(b, "x.onnx").status(); };
   EXPECT_EQ(read({}).message(), "x.onnx: empty file");

@@ -103,7 +103,7 @@ class Reader {
     }
     if (g_.outputs.empty()) return Status::Error("graph has no outputs");
     for (const auto& p : m_.metadata_props()) g_.metadata[p.key()] = std::vector<uint8_t>(p.value().begin(), p.value().end());
-    g_.description = m_.producer_name() + (m_.producer_version().empty() ? "" : " " + m_.producer_version());
+    g_.description = !m_.doc_string().empty() ? m_.doc_string() : m_.producer_name() + (m_.producer_version().empty() ? "" : " " + m_.producer_version());
     return Status::Ok();
   }
 
@@ -255,6 +255,7 @@ class Reader {
       return Alias(n, *x);
     }
     if (op == "Transpose") return Transpose(n);
+    if (op == "Constant") return Constant(n);
     return Status::Error("op not supported");
   }
 
@@ -558,6 +559,16 @@ class Reader {
     for (size_t k = 0; k < 4; ++k) v.shape[k] = x->shape[perm[k]];
     v.producer = -1;  // the producer's output is now read under another name: no fusion
     return Alias(n, std::move(v));
+  }
+
+  // A Constant node (exporters emit them for shapes) is one more initializer.
+  Status Constant(const onnx::NodeProto& n) {
+    if (n.attribute_size() != 1 || n.attribute(0).name() != "value" || n.attribute(0).type() != onnx::AttributeProto::TENSOR)
+      return Status::Error("only the 'value' tensor form is supported");
+    Value v;
+    v.init = &n.attribute(0).t();
+    PCLS_ASSIGN_OR_RETURN(v.shape, CheckedDims(*v.init));
+    return Define(n.output(0), std::move(v));
   }
 
   Status Gemm(const onnx::NodeProto& n, bool matmul) {

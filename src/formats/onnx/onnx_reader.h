@@ -2,7 +2,7 @@
 //
 // Supported (default domain, opset 11..17): Conv (dense and depthwise groups), Relu, Clip
 // as ReLU/ReLU6, Pad (constant 0), AveragePool, MaxPool, GlobalAveragePool, ReduceMean,
-// Flatten, Reshape, Gemm, MatMul, Add, Softmax, Sigmoid, Identity, and the Transposes that
+// Flatten, Reshape, Gemm, MatMul, Add, Softmax, Sigmoid, Identity, Constant, and the Transposes that
 // only switch between NCHW and NHWC views. The Graph is NHWC like every personcls graph:
 // a 4-D ONNX input [N,C,H,W] becomes the Graph input [N,H,W,C] (an NHWC input read only
 // through Transpose(0,3,1,2), tf2onnx's form, stays as it is), filters become OHWI.

@@ -1,0 +1,6 @@
+// libFuzzer target: arbitrary bytes as an .onnx model. Parsing, conversion to a Graph,
+// preparing and (for models small enough) invoking must never crash, hang or trip a
+// sanitizer.
+#include "fuzz_model_check.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { return FuzzModelBytes(data, size, "fuzz.onnx"); }
