@@ -1,5 +1,6 @@
 #include "ops/batchnorm2d.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -53,26 +54,25 @@ void batchnorm2d_forward_train(const BatchNorm2dShape& s, const float* x, const 
   PCLS_OPS_CHECK((running_mean == nullptr) == (running_var == nullptr), "running_mean and running_var go together");
   const int c = s.c;
   const int64_t rows = s.rows();
-  std::vector<double> mean(c), sq(c);
+  // One pass: sums of (x - x[row 0]) and of its square, in double. The shift by a value
+  // of the batch keeps E[d^2] - E[d]^2 free of cancellation when |mean| >> std.
+  std::vector<double> shift(x, x + c), sums(2 * static_cast<size_t>(c)), mean(c), sq(c);
   internal::ReduceRows(
-      rows, c,
-      [&](int64_t r, double* acc) {
-        const float* xr = x + r * c;
-        for (int i = 0; i < c; ++i) acc[i] += xr[i];
-      },
-      mean.data());
-  for (int i = 0; i < c; ++i) mean[i] /= static_cast<double>(rows);
-  internal::ReduceRows(
-      rows, c,
+      rows, 2 * c,
       [&](int64_t r, double* acc) {
         const float* xr = x + r * c;
         for (int i = 0; i < c; ++i) {
-          const double d = xr[i] - mean[i];
-          acc[i] += d * d;
+          const double d = xr[i] - shift[i];
+          acc[i] += d;
+          acc[c + i] += d * d;
         }
       },
-      sq.data());
-
+      sums.data());
+  for (int i = 0; i < c; ++i) {
+    const double off = sums[i] / static_cast<double>(rows);
+    mean[i] = shift[i] + off;
+    sq[i] = std::max(0.0, sums[c + i] - off * sums[i]);  // sum of squared deviations
+  }
   std::vector<float> scale(c);
   for (int i = 0; i < c; ++i) {
     const double var = sq[i] / static_cast<double>(rows);
