@@ -11,25 +11,30 @@ namespace personcls {
 void WarpAffineInverse(Image* img, const std::array<double, 6>& m, uint8_t fill) {
   const int w = img->width, h = img->height, ch = img->channels;
   const Image src = *img;
-  auto tap = [&](int y, int x, int c) -> double {
-    if (x < 0 || y < 0 || x >= w || y >= h) return fill;
-    return src.pixels[(static_cast<size_t>(y) * w + x) * ch + c];
-  };
+  const uint8_t* in = src.pixels.data();
+  const size_t row = static_cast<size_t>(w) * ch;
   uint8_t* out = img->pixels.data();
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const double sx = m[0] * x + m[1] * y + m[2], sy = m[3] * x + m[4] * y + m[5];
       const double fx0 = std::floor(sx), fy0 = std::floor(sy);
-      if (fx0 < -1 || fy0 < -1 || fx0 >= w || fy0 >= h) {  // all four taps outside
+      if (!(fx0 >= -1 && fy0 >= -1 && fx0 < w && fy0 < h)) {  // all four taps outside (or NaN)
         for (int c = 0; c < ch; ++c) *out++ = fill;
         continue;
       }
       const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
       const double ax = sx - fx0, ay = sy - fy0;
+      const double w00 = (1 - ax) * (1 - ay), w01 = ax * (1 - ay), w10 = (1 - ax) * ay, w11 = ax * ay;
+      // Taps outside read `fill`: point them at a fill pixel instead of branching per channel.
+      uint8_t fill_px[3] = {fill, fill, fill};
+      auto tap = [&](int ty, int tx) -> const uint8_t* {
+        return (tx < 0 || ty < 0 || tx >= w || ty >= h) ? fill_px : in + ty * row + static_cast<size_t>(tx) * ch;
+      };
+      const uint8_t *p00 = tap(y0, x0), *p01 = tap(y0, x0 + 1), *p10 = tap(y0 + 1, x0), *p11 = tap(y0 + 1, x0 + 1);
       for (int c = 0; c < ch; ++c) {
-        const double top = tap(y0, x0, c) * (1 - ax) + tap(y0, x0 + 1, c) * ax;
-        const double bottom = tap(y0 + 1, x0, c) * (1 - ax) + tap(y0 + 1, x0 + 1, c) * ax;
-        *out++ = static_cast<uint8_t>(std::clamp(std::floor(top * (1 - ay) + bottom * ay + 0.5), 0.0, 255.0));
+        // Same value as interpolating along x, then y (bilinear), to rounding.
+        const double v = w00 * p00[c] + w01 * p01[c] + w10 * p10[c] + w11 * p11[c];
+        *out++ = static_cast<uint8_t>(std::clamp(std::floor(v + 0.5), 0.0, 255.0));
       }
     }
 }
