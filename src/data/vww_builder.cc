@@ -100,8 +100,10 @@ Status WriteChunk(const std::string& path, uint64_t fingerprint, int size, const
 
 // Reads a finished chunk; false when it is absent, damaged or from another build.
 bool ReadChunk(const std::string& path, uint64_t fingerprint, size_t count, int size, bool with_pixels, Chunk* chunk) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return false;
+  const uint64_t file_bytes = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
   uint8_t header[kChunkHeader];
   if (!in.read(reinterpret_cast<char*>(header), sizeof(header))) return false;
   if (std::memcmp(header, kChunkMagic, 8) != 0 || GetLe(header + 8, 8) != fingerprint || GetLe(header + 16, 4) != count ||
@@ -111,6 +113,7 @@ bool ReadChunk(const std::string& path, uint64_t fingerprint, size_t count, int 
   chunk->outcome.resize(count);
   if (!in.read(reinterpret_cast<char*>(chunk->outcome.data()), static_cast<std::streamsize>(count))) return false;
   const size_t pixel_bytes = count * size * size * 3;
+  if (file_bytes < kChunkHeader + count + pixel_bytes) return false;  // cut short
   if (with_pixels) {
     chunk->pixels.resize(pixel_bytes);
     if (!in.read(reinterpret_cast<char*>(chunk->pixels.data()), static_cast<std::streamsize>(pixel_bytes))) return false;
@@ -138,7 +141,7 @@ bool ReadChunk(const std::string& path, uint64_t fingerprint, size_t count, int 
     if (index >= count || chunk->outcome[index] == kOk) return false;
     chunk->reasons[index] = line.substr(tab + 1);
   }
-  return true;
+  return in.peek() == std::char_traits<char>::eof();  // nothing after the last reason
 }
 
 // ---- decoding ----------------------------------------------------------------------------

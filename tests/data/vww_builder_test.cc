@@ -309,13 +309,17 @@ TEST(VwwBuilder, InterruptedBuildResumesToTheSameResult) {
   WriteText(options.out_dir + "/chunks/train-00003.chunk.tmp999", "partial");
   WriteText(options.out_dir + "/train.pcache.tmp998", "partial");  // and is removed on the rerun
   WriteText(options.out_dir + "/notes.tmp1", "a user's file");      // not ours: kept
-  // A damaged chunk (torn by a crash of a non-atomic copy, say) is decoded again.
+  // Damaged chunks (torn by a non-atomic copy, say) are decoded again: one cut to its
+  // header, one cut inside its pixels.
   WriteText(options.out_dir + "/chunks/train-00002.chunk", "garbage");
+  auto chunk = ReadFileBytes(options.out_dir + "/chunks/train-00001.chunk");
+  chunk.resize(chunk.size() - 100);
+  testing::WriteFileBytes(options.out_dir + "/chunks/train-00001.chunk", chunk);
   options.stop_after_chunks = 0;
   auto second = BuildVww(options);
   ASSERT_TRUE(second.ok()) << second.status().message();
-  EXPECT_EQ(second->chunks_reused, 2u);
-  EXPECT_EQ(second->chunks_decoded, 5u);
+  EXPECT_EQ(second->chunks_reused, 1u);
+  EXPECT_EQ(second->chunks_decoded, 6u);
   for (const char* file : {"train.pcache", "train.index.csv", "minival.pcache", "minival.index.csv", "train/labels.csv",
                            "minival/labels.csv"}) {
     EXPECT_TRUE(ReadFileBytes(f.dir + "/whole/" + file) == ReadFileBytes(options.out_dir + "/" + file)) << file;
