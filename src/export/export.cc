@@ -72,8 +72,10 @@ Status StampExportMetadata(Graph& g, const ExportMetadata& m) {
     std::snprintf(text, sizeof text, "mean=%.9g,scale=%.9g", static_cast<double>(n.mean), static_cast<double>(n.scale));
     g.metadata["normalization"] = Bytes(text);
   }
+  // A file personcls wrote already names its origin; re-exporting keeps that description.
+  if (MetadataText(g, "producer").rfind("personcls ", 0) != 0)
+    g.description = ProducerName() + (m.source.empty() ? "" : " from " + m.source) + ": " + g.description;
   g.metadata["producer"] = Bytes(ProducerName());
-  g.description = ProducerName() + (m.source.empty() ? "" : " from " + m.source) + ": " + g.description;
   return Status::Ok();
 }
 

@@ -47,6 +47,11 @@ TEST(ExportTflite, FloatRoundTripMatchesDeployModel) {
   EXPECT_EQ(Meta(*file, "normalization"), "mean=0,scale=0.00392156886");
   EXPECT_EQ(Meta(*file, "producer"), ProducerName());
   EXPECT_EQ(file->description.rfind("personcls ", 0), 0u);
+  Graph again = *file;  // re-exporting a personcls file keeps its description
+  ExportMetadata elsewhere;
+  elsewhere.source = "elsewhere.tflite";
+  ASSERT_TRUE(StampExportMetadata(again, elsewhere).ok());
+  EXPECT_EQ(again.description, file->description);
   const std::vector<uint8_t> px = testing::RandomImages(4, kSize, testing::TestSeed());
   const size_t n = static_cast<size_t>(kSize) * kSize * 3;
   for (size_t i = 0; i < 4; ++i) {
@@ -125,6 +130,8 @@ TEST(ExportCSource, CompilesAndEmbedsTheModel) {
   std::ofstream(dir + "/main.cc") << R"(#include <cstdint>
 #include <cstdio>
 #include "person_model.h"
+// Macros expand safely inside expressions (negative values are parenthesized).
+static_assert(1-PERSON_MODEL_INPUT_ZERO_POINT == 129, "zero point macro");
 int main(int, char** argv) {
   std::FILE* f = std::fopen(argv[1], "wb");
   std::fwrite(person_model_tflite, 1, person_model_tflite_len, f);
