@@ -4,6 +4,9 @@
 # $THREADS), widths 0.35 and 1.0, one step = forward (train-mode BN) + cross-entropy +
 # backward + SGD step (momentum 0.9, weight decay 1e-4) in both.
 # Usage: bench/run_train_speed.sh [BUILD_DIR]   (default build; needs personcls_train_bench)
+# Environment: THREADS (2), MIN_TIME (C++ seconds per width, 10), TORCH_ITERS (timed PyTorch
+# steps per width, 10). Variables such as OMP_WAIT_POLICY reach both programs (both use
+# libgomp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
