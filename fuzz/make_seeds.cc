@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "data/image_encoders.h"
+#include "formats/onnx/onnx_writer.h"
 #include "formats/tflite/tflite_writer.h"
 #include "graph_builder.h"
 #include "personcls/image.h"
@@ -581,6 +582,20 @@ void ModelSeeds() {
   WriteModel("int8_fc_reshape.tflite", Int8FullyConnectedReshape());
 }
 
+// ---- ONNX: float graphs above through our ONNX writer ---------------------------------
+
+void OnnxSeeds() {
+  const std::string t = "fuzz_onnx_model", file = "float_conv_dw_avgpool_reshape_fc_softmax.onnx";
+  auto bytes = onnx_format::WriteOnnx(FloatConvDwPoolFc(), "seed");
+  if (!bytes.ok()) return Fail(t + "/" + file + ": " + bytes.status().message());
+  auto loaded = LoadModelBytes(std::make_shared<const std::vector<uint8_t>>(*bytes), file);
+  if (!loaded.ok()) return Fail(t + "/" + file + ": " + loaded.status().message());
+  auto interpreter = Interpreter::Create(*loaded);
+  if (!interpreter.ok()) return Fail(t + "/" + file + ": " + interpreter.status().message());
+  (*interpreter)->Invoke();
+  Write(t, file, *bytes);
+}
+
 }  // namespace
 }  // namespace personcls
 
@@ -591,6 +606,7 @@ int main(int argc, char** argv) {
   personcls::BmpSeeds();
   personcls::PnmSeeds();
   personcls::ModelSeeds();
+  personcls::OnnxSeeds();
   std::printf("make_seeds: wrote %d seeds under %s\n", personcls::g_written, personcls::g_root.c_str());
   if (personcls::g_failures) std::fprintf(stderr, "make_seeds: %d failures\n", personcls::g_failures);
   return personcls::g_failures ? 1 : 0;

@@ -181,6 +181,20 @@ TEST(OnnxRoundTrip, SpatialReshapeAndSigmoidKeepNhwcOrder) {
   EXPECT_LE(RoundTripMaxDiff(b.graph(), 3, testing::TestSeed()), 1e-6f);
 }
 
+TEST(OnnxRoundTrip, SoftmaxBetaSurvivesAsAMulByAScalar) {
+  GraphBuilder b;
+  const int in = b.Tensor(DType::kFloat32, {1, 1, 1, 4});
+  const int out = b.Tensor(DType::kFloat32, {1, 1, 1, 4});
+  OpOptions o;
+  o.softmax_beta = 2.5f;
+  b.Op(OpType::kSoftmax, {in}, {out}, o).Inputs({in}).Outputs({out});
+  auto back = onnx_format::ReadOnnx(WriteChecked(b.graph()), "beta.onnx");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_EQ(back->ops.size(), 1u);
+  EXPECT_EQ(back->ops[0].options.softmax_beta, 2.5f);
+  EXPECT_LE(RoundTripMaxDiff(b.graph(), 3, testing::TestSeed()), 1e-6f);
+}
+
 TEST(OnnxRoundTrip, DeployGraphWithRandomWeights) {
   const uint32_t seed = testing::TestSeed();
   PCLS_SEED_TRACE(seed);

@@ -28,6 +28,7 @@ struct Value {
   const onnx::TensorProto* init = nullptr;  // set for initializers
   std::vector<int64_t> shape;               // ONNX (logical) shape
   bool nhwc = false;                        // 4-D activation stored NHWC (ONNX shape NCHW)
+  float scale = 1.0f;                       // a Mul by a scalar waiting for its Softmax (beta)
   int producer = -1;                        // Graph op that writes it
 };
 
@@ -98,7 +99,8 @@ class Reader {
     }
     for (const auto& out : gp.output()) {
       auto it = values_.find(out.name());
-      if (it == values_.end() || it->second.tensor < 0) return Status::Error("output '" + out.name() + "' is not computed by any node");
+      if (it == values_.end() || it->second.tensor < 0 || it->second.scale != 1.0f)
+        return Status::Error("output '" + out.name() + "' is not computed by any node");
       g_.outputs.push_back(it->second.tensor);
     }
     if (g_.outputs.empty()) return Status::Error("graph has no outputs");
@@ -213,6 +215,7 @@ class Reader {
   Expected<const Value*> Computed(const onnx::NodeProto& n, int k) const {
     PCLS_ASSIGN_OR_RETURN(const Value* v, Input(n, k));
     if (v->tensor < 0) return Status::Error("input '" + n.input(k) + "' is an initializer (constant folding not supported)");
+    if (v->scale != 1.0f) return Status::Error("input '" + n.input(k) + "' comes from a Mul, which only Softmax may read");
     return v;
   }
   Expected<const Value*> Init(const onnx::NodeProto& n, int k) const {
@@ -256,6 +259,7 @@ class Reader {
     }
     if (op == "Transpose") return Transpose(n);
     if (op == "Constant") return Constant(n);
+    if (op == "Mul") return Mul(n);
     return Status::Error("op not supported");
   }
 
@@ -626,8 +630,24 @@ class Reader {
     return Emit(n, OpType::kAdd, {a->tensor, other}, shape, a->nhwc && shape.size() == 4);
   }
 
+  // Mul by a positive scalar constant, allowed only in front of a Softmax (its beta, as
+  // our writer emits it): the value is the input with a pending scale.
+  Status Mul(const onnx::NodeProto& n) {
+    PCLS_ASSIGN_OR_RETURN(const Value* a, Input(n, 0));
+    PCLS_ASSIGN_OR_RETURN(const Value* b, Input(n, 1));
+    if (a->init) std::swap(a, b);
+    if (a->tensor < 0 || !b->init) return Status::Error("only an activation times a scalar constant is supported");
+    PCLS_ASSIGN_OR_RETURN(std::vector<float> factor, FloatData(*b->init));
+    if (factor.size() != 1 || !std::isfinite(factor[0]) || factor[0] <= 0) return Status::Error("the constant must be one positive value");
+    Value v = *a;
+    v.scale *= factor[0];
+    v.producer = -1;
+    return Alias(n, std::move(v));
+  }
+
   Status Softmax(const onnx::NodeProto& n) {
-    PCLS_ASSIGN_OR_RETURN(const Value* x, Computed(n, 0));
+    PCLS_ASSIGN_OR_RETURN(const Value* x, Input(n, 0));
+    if (x->tensor < 0) return Status::Error("input is an initializer (constant folding not supported)");
     const int64_t rank = static_cast<int64_t>(x->shape.size());
     PCLS_ASSIGN_OR_RETURN(int64_t axis, Attributes(n).Int("axis", opset_ >= 13 ? -1 : 1));
     if (axis < -rank || axis >= rank) return Status::Error("axis out of range");
@@ -636,7 +656,9 @@ class Reader {
     // flattened from `axis` on, which is the same only when nothing follows it.
     const bool last = x->nhwc ? axis == 1 && (opset_ >= 13 || x->shape[2] * x->shape[3] == 1) : axis == rank - 1;
     if (!last) return Status::Error("softmax over axis " + std::to_string(axis) + " not supported (only the channel/last axis)");
-    return Emit(n, OpType::kSoftmax, {x->tensor}, x->shape, x->nhwc);
+    OpOptions o;
+    o.softmax_beta = x->scale;
+    return Emit(n, OpType::kSoftmax, {x->tensor}, x->shape, x->nhwc, o);
   }
 
   const onnx::ModelProto& m_;
