@@ -225,6 +225,11 @@ TEST(OnnxReader, RejectsMissingInputsAndOutputs) {
   m = HandBuiltModel();
   m.mutable_graph()->mutable_node(1)->mutable_input()->RemoveLast();
   ExpectError(m, "(Conv): missing input 1");
+  // Input -> Transpose -> output: nothing left to run.
+  m = HandBuiltModel();
+  m.mutable_graph()->mutable_node()->DeleteSubrange(1, 8);
+  m.mutable_graph()->mutable_output(0)->set_name("nchw");
+  ExpectError(m, "graph computes nothing");
 }
 
 TEST(OnnxReader, RejectsShapesAndAttributesItCannotRun) {

@@ -104,6 +104,7 @@ class Reader {
       g_.outputs.push_back(it->second.tensor);
     }
     if (g_.outputs.empty()) return Status::Error("graph has no outputs");
+    if (g_.ops.empty()) return Status::Error("graph computes nothing (only Identity, Transpose or Constant nodes)");
     for (const auto& p : m_.metadata_props()) g_.metadata[p.key()] = std::vector<uint8_t>(p.value().begin(), p.value().end());
     g_.description = !m_.doc_string().empty() ? m_.doc_string() : m_.producer_name() + (m_.producer_version().empty() ? "" : " " + m_.producer_version());
     return Status::Ok();
