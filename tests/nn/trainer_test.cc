@@ -1,4 +1,4 @@
-// The training loop (src/nn/trainer) and the dataset loader (src/nn/dataset): resume gives
+// The training loop (src/nn/trainer) and the dataset loader (src/data/dataset): resume gives
 // bit-identical weights, the loss falls and validation beats chance on a synthetic set,
 // and dataset errors are one line naming the file.
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <omp.h>
 
 #include "formats/safetensors/safetensors.h"
-#include "nn/dataset.h"
+#include "data/dataset.h"
 #include "nn/trainer.h"
 #include "test_util.h"
 
