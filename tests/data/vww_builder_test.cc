@@ -110,7 +110,8 @@ TEST(CocoInstances, ThresholdIsStrictAndTunable) {
   ASSERT_TRUE(coco.ok());
   // Image 30 has area / (w * h) = 0.005 exactly: person only below that threshold.
   auto label_of_30 = [&](double threshold) {
-    for (const auto& im : *LabelVww(*coco, "train2014", threshold, "x.json")) {
+    const auto labelled = LabelVww(*coco, "train2014", threshold, "x.json");  // outlives the loop
+    for (const auto& im : *labelled) {
       if (im.id == 30) return im.label;
     }
     return -1;
