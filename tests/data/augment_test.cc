@@ -365,5 +365,22 @@ TEST(AugmentPipeline, DeterministicForASeedAndAlwaysOutputSize) {
   EXPECT_EQ(g.pixels.size(), 16u * 16u);
 }
 
+TEST(AugmentPipeline, EveryOpOnTinyAndOddImages) {
+  AugmentConfig all;
+  for (bool& e : all.enabled) e = true;
+  for (double* p : {&all.jitter_p, &all.translate_p, &all.rgb_shift_p, &all.median_p, &all.gray_p, &all.clahe_p, &all.tone_p, &all.rotate_p})
+    *p = 1.0;
+  std::mt19937_64 rng(testing::TestSeed());
+  for (int channels : {1, 3})
+    for (auto [w, h] : {std::pair{1, 1}, {1, 5}, {5, 1}, {2, 3}, {17, 9}})
+      for (auto [ow, oh] : {std::pair{1, 1}, {3, 2}, {8, 8}}) {
+        const Image out = Augment(Pattern(w, h, channels), all, ow, oh, rng);
+        ASSERT_EQ(out.width, ow);
+        ASSERT_EQ(out.height, oh);
+        ASSERT_EQ(out.channels, channels);
+        ASSERT_EQ(out.pixels.size(), static_cast<size_t>(ow) * oh * channels);
+      }
+}
+
 }  // namespace
 }  // namespace personcls
