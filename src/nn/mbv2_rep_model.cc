@@ -416,14 +416,15 @@ void Mbv2RepModel::Backward(const Tensor& dlogits) {
     const int c = s.out_c, hw = s.out_hw;
     if (m.training) {
       ChainRefs refs;
-      ops::rep_chain_backward_train(MakeChain(b, int64_t{n} * hw * hw, refs), b.c3out.ptr(), refs.x, refs.z, dout, m.dz.data(), m.g0.data(),
-                                    m.g1.data(), m.dd.data());
+      // The chain's last pass also sums dz into the 3x3 conv's bias gradient.
+      ops::rep_chain_backward_train(MakeChain(b, int64_t{n} * hw * hw, refs), b.c3out.ptr(), refs.x, refs.z, dout, m.dz.data(), b.c3.gb.ptr(),
+                                    m.g0.data(), m.g1.data(), m.dd.data());
     } else {
       m.ChainBackwardEval(b, n, dout);
     }
     const float* block_in = bi == 0 ? m.stem_out.ptr() : m.blocks[bi - 1].x[kDepth].ptr();
     ops::conv2d_backward(ops::Conv3x3(n, s.in_hw, s.in_hw, s.in_c, c, s.stride), block_in, b.c3.w.ptr(), m.dz.data(), din, b.c3.gw.ptr(),
-                         b.c3.gb.ptr(), kOver);
+                         m.training ? nullptr : b.c3.gb.ptr(), kOver);
     std::swap(dout, din);
   }
 

@@ -143,15 +143,6 @@ PCLS_CLONES void AddGradChunk(int rows, int c, const float* __restrict g, bool f
     for (int64_t i = 0; i < n; ++i) dd[i] = dd[i] + g[i];
 }
 
-// out = a * g - b - (x - m) * k (a BN's dx).
-PCLS_CLONES void BnBackwardApplyChunk(int rows, int c, const float* __restrict g, const float* __restrict x, const float* __restrict m,
-                                      const float* __restrict a, const float* __restrict b, const float* __restrict k, float* __restrict out) {
-  for (int r = 0; r < rows; ++r) {
-    const int64_t o = static_cast<int64_t>(r) * c;
-    for (int i = 0; i < c; ++i) out[o + i] = a[i] * g[o + i] - b[i] - (x[o + i] - m[i]) * k[i];
-  }
-}
-
 // Rows per chunk: about 64 KB per [chunk, C] tensor (a pass touches up to six of them, so
 // they stay in L2), a multiple of the GEMM micro-tile. Depends only on C and Tuning.
 int ChunkRows(int c) {
@@ -285,7 +276,7 @@ void rep_chain_forward_train(const RepChain& p, const float* c3out, float* const
 }
 
 void rep_chain_backward_train(const RepChain& p, const float* c3out, const float* const* x, const float* const* z, const float* dout, float* dc3out,
-                              float* g0, float* g1, float* dd, Workspace* ws) {
+                              float* c3_bias_grad, float* g0, float* g1, float* dd, Workspace* ws) {
   Validate(p);
   const int c = p.c, depth = p.depth;
   const Chunks ch(p.rows, c);
@@ -365,10 +356,15 @@ void rep_chain_backward_train(const RepChain& p, const float* c3out, const float
   SumPartials(part, ch.count, 3 * c, 3 * c, sums.data());
   float *m3 = kf + 4 * c, *a3 = kf + 5 * c, *b3 = kf + 6 * c, *k3 = kf + 7 * c;
   FinishBnBackward(p.n3, c, p.rows, sums.data(), sums.data() + c, m3, a3, b3, k3);
-  ForChunks(ch, [&](int64_t, int64_t r0, int rows) {
+  std::fill(part.begin(), part.end(), 0.0);
+  ForChunks(ch, [&](int64_t k, int64_t r0, int rows) {
     const int64_t o = r0 * c;
-    BnBackwardApplyChunk(rows, c, g + o, c3out + o, m3, a3, b3, k3, dc3out + o);
+    BnBackwardChunk(rows, c, g + o, c3out + o, m3, a3, b3, k3, dc3out + o, part.data() + k * 3 * c);
   });
+  if (c3_bias_grad) {
+    SumPartials(part, ch.count, 3 * c, c, sums.data());
+    for (int j = 0; j < c; ++j) c3_bias_grad[j] = static_cast<float>(sums[j]);
+  }
 }
 
 }  // namespace personcls::ops

@@ -75,9 +75,11 @@ struct RepChain {
 void rep_chain_forward_train(const RepChain& p, const float* c3out, float* const* x, float* const* z, Workspace* ws = nullptr);
 
 // Gradients given dout [rows, C] (of x[depth]) and the tensors of the last forward:
-// dc3out [rows, C] is overwritten. g0, g1, dd: caller-owned [rows, C] scratch (contents
-// unspecified on return). dc3out may alias dout, but not the scratch buffers.
+// dc3out [rows, C] is overwritten; c3_bias_grad [C] (may be nullptr) = the column sums of
+// dc3out, i.e. the 3x3 conv's bias gradient, taken in the same pass (double per chunk).
+// g0, g1, dd: caller-owned [rows, C] scratch (contents unspecified on return). dc3out may
+// alias dout, but not the scratch buffers.
 void rep_chain_backward_train(const RepChain& p, const float* c3out, const float* const* x, const float* const* z, const float* dout, float* dc3out,
-                              float* g0, float* g1, float* dd, Workspace* ws = nullptr);
+                              float* c3_bias_grad, float* g0, float* g1, float* dd, Workspace* ws = nullptr);
 
 }  // namespace personcls::ops

@@ -54,7 +54,7 @@ struct Chain {
   Bn n3, dense;
   std::vector<Bn> id, bn1;
   std::vector<Conv> conv;
-  Vec c3out, dout, dc3;
+  Vec c3out, dout, dc3, dbias;
   std::vector<Vec> x, z;
   Chain(int n_, int hw_, int c_, int depth_, uint32_t seed)
       : n(n_), hw(hw_), c(c_), depth(depth_), rows(int64_t{n_} * hw_ * hw_), n3(c_, Rng(seed)), dense(c_, Rng(seed + 1)) {
@@ -65,6 +65,7 @@ struct Chain {
     x.assign(depth + 1, Vec(rows * c));
     z.assign(depth, Vec(rows * c));
     dc3.assign(rows * c, 0.0f);
+    dbias.assign(c, 0.0f);
   }
   static std::mt19937& Rng(uint32_t seed) {
     thread_local std::mt19937 r;
@@ -86,7 +87,7 @@ struct Chain {
     for (Vec& v : z) zp.push_back(v.data());
     rep_chain_forward_train(p, c3out.data(), xp.data(), zp.data());
     Vec g0(rows * c), g1(rows * c), dd(rows * c);
-    rep_chain_backward_train(p, c3out.data(), xp.data(), zp.data(), dout.data(), dc3.data(), g0.data(), g1.data(), dd.data());
+    rep_chain_backward_train(p, c3out.data(), xp.data(), zp.data(), dout.data(), dc3.data(), dbias.data(), g0.data(), g1.data(), dd.data());
   }
 
   // The chain op by op (what Mbv2RepModel did before the fusion).
@@ -122,6 +123,8 @@ struct Chain {
     std::fill(dense.dbeta.begin(), dense.dbeta.end(), 0.0f);
     dense.Backward(bs, x[0].data(), dd.data(), g.data(), GradMode::kAccumulate);
     n3.Backward(bs, c3out.data(), g.data(), dc3.data(), GradMode::kOverwrite);
+    for (int64_t r = 0; r < rows; ++r)  // the 3x3 conv's bias gradient: column sums of dc3
+      for (int i = 0; i < c; ++i) dbias[i] += dc3[r * c + i];
   }
 
   // Every tensor the chain writes, by name.
@@ -144,6 +147,7 @@ struct Chain {
     }
     for (int i = 0; i <= depth; ++i) out.push_back({"x" + std::to_string(i), &x[i]});
     out.push_back({"dc3out", &dc3});
+    out.push_back({"c3_bias_grad", &dbias});
     return out;
   }
 };
