@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "personcls/checkpoint.h"
+#include "personcls/default_model.h"
 #include "personcls/image.h"
 
 namespace personcls::cli {
@@ -29,10 +30,12 @@ std::vector<std::string> SplitLabels(const std::string& text) {
 }
 
 LoadedModel LoadModelOrThrow(const ModelOptions& options) {
-  if (options.model.empty()) throw CliError{"no model given (--model FILE)"};
   if (options.threads < 1 || options.threads > 256) throw CliError{"--threads must be 1..256"};
   if (options.kernels != "fast" && options.kernels != "ref") throw CliError{"--kernels must be 'fast' or 'ref'"};
-  auto graph = IsCheckpointPath(options.model) ? LoadCheckpointGraph(options.model, options.arch) : LoadModelFile(options.model);
+  // No --model: the embedded default model (include/personcls/default_model.h).
+  auto graph = options.model.empty()               ? LoadDefaultModel()
+               : IsCheckpointPath(options.model) ? LoadCheckpointGraph(options.model, options.arch)
+                                                 : LoadModelFile(options.model);
   if (!graph.ok()) throw CliError{graph.status().message()};
   InterpreterOptions io;
   io.num_threads = options.threads;
@@ -62,13 +65,9 @@ LoadedModel LoadModelOrThrow(const ModelOptions& options) {
     if (op.outputs[0] == m.graph->outputs[0]) m.single_output_threshold = op.type == OpType::kLogistic ? 0.5 : 0.0;
   // Model metadata "normalization" = "mean=M,scale=S" (written by personcls exporters)
   // sets the input mapping; --input-mean/--input-scale override it.
-  if (auto it = m.graph->metadata.find("normalization"); it != m.graph->metadata.end()) {
-    InputNormalization n;
-    const std::string text(it->second.begin(), it->second.end());
-    if (std::sscanf(text.c_str(), "mean=%f,scale=%f", &n.mean, &n.scale) != 2 || !(n.scale > 0))
-      throw CliError{options.model + ": metadata 'normalization' must read mean=M,scale=S, is '" + text + "'"};
-    m.normalization = n;
-  }
+  auto norm = ReadNormalizationMetadata(*m.graph);
+  if (!norm.ok()) throw CliError{norm.status().WithContext(options.model).message()};
+  m.normalization = *norm;
   if (options.input_mean || options.input_scale) {
     InputNormalization n = m.normalization.value_or(InputNormalization{});
     if (options.input_mean) n.mean = *options.input_mean;

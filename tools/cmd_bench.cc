@@ -18,7 +18,7 @@ void RegisterBench(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("bench", "Invoke latency of a model (min/median/max over --runs)");
-  AddModelOptions(*cmd, args->model, false);
+  AddModelOptions(*cmd, args->model, false, /*model_required=*/false);  // default: the embedded model
   cmd->add_option("--runs,-n", args->runs, "Timed invokes")->capture_default_str();
   cmd->add_option("--warmup", args->warmup, "Untimed invokes first")->capture_default_str();
   cmd->add_flag("--json", args->json, "Print JSON");

@@ -17,7 +17,7 @@ void RegisterClassify(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("classify", "Classify images (JPEG, PNG, BMP, PPM/PGM, raw 96x96x3 .bin) or directories of them");
-  AddModelOptions(*cmd, args->model, true);
+  AddModelOptions(*cmd, args->model, true, /*model_required=*/false);  // default: the embedded model
   cmd->add_option("inputs", args->inputs, "Image files or directories (searched recursively)")->required();
   cmd->add_flag("--json", args->json, "Print a JSON array of {file, label, index, scores, raw, decision}");
   cmd->add_option("--threshold", args->threshold,

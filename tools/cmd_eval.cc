@@ -21,7 +21,7 @@ constexpr size_t kMaxThumbnails = 300;
 template <typename Args>
 void WriteReport(const Args& args, const LoadedModel& model, const std::vector<std::vector<int64_t>>& confusion,
                  report::EvalSummary& summary) {
-  summary.model = args.model.model;
+  summary.model = args.model.model.empty() ? "embedded default model" : args.model.model;
   summary.data = args.data;
   summary.date = fmt::format("{:%Y-%m-%d %H:%M} UTC", fmt::gmtime(std::time(nullptr)));
   summary.labels = model.labels;
@@ -50,7 +50,7 @@ void RegisterEval(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Accuracy of a model on a labelled directory (DIR/labels.csv: file,label)");
-  AddModelOptions(*cmd, args->model, true);
+  AddModelOptions(*cmd, args->model, true, /*model_required=*/false);  // default: the embedded model
   cmd->add_option("--data,-d", args->data, "Directory holding labels.csv and the images")->required();
   cmd->add_flag("--json", args->json, "Print JSON: accuracy, confusion, per_class, predictions");
   cmd->add_option("--report", args->report, "Also write a self-contained HTML report (ROC, thresholds, misclassified images)");

@@ -2,8 +2,11 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "commands.h"
 #include "personcls/arch.h"
+#include "personcls/default_model.h"
 
 namespace personcls::cli {
 namespace {
@@ -23,6 +26,18 @@ std::string TensorLine(const TensorDesc& t, bool with_name = true) {
   s += "]";
   if (t.quant.scale.size() == 1) s += fmt::format(" scale {:.9g} zero_point {}", t.quant.scale[0], t.quant.zero_point[0]);
   return s;
+}
+
+// Metadata entries that are short printable text (labels, normalization, producer, and the
+// training provenance personcls checkpoints carry: arch, distill, teachers, ...).
+nlohmann::json TextMetadata(const Graph& g) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [key, bytes] : g.metadata) {
+    if (bytes.empty() || bytes.size() > 2000) continue;
+    if (!std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b >= 0x20 && b < 0x7f; })) continue;
+    j[key] = std::string(bytes.begin(), bytes.end());
+  }
+  return j;
 }
 
 // `info --arch`: the architecture's figures without any weights.
@@ -95,7 +110,8 @@ void RegisterInfo(CLI::App& app) {
     const Graph& g = *m.graph;
     const std::vector<OpInfo> ops = it.op_infos();
     if (args->json) {
-      nlohmann::json j{{"model", args->model.model},
+      const bool embedded = args->model.model.empty();
+      nlohmann::json j{{"model", embedded ? "(embedded default model)" : args->model.model},
                        {"description", g.description},
                        {"params", g.ParameterCount()},
                        {"macs", it.total_macs()},
@@ -103,6 +119,11 @@ void RegisterInfo(CLI::App& app) {
                        {"persistent_bytes", it.persistent_bytes()},
                        {"tensors", g.tensors.size()},
                        {"labels", m.labels}};
+      j["metadata"] = TextMetadata(g);
+      if (embedded) {
+        const DefaultModelCard& c = DefaultModelInfo();
+        j["default_model"] = {{"name", c.name}, {"accuracy", c.accuracy}, {"made", c.made}, {"reproduce", c.reproduce}};
+      }
       j["inputs"] = nlohmann::json::array();
       for (int i = 0; i < it.num_inputs(); ++i) j["inputs"].push_back(TensorJson(it.input_desc(i)));
       j["outputs"] = nlohmann::json::array();
@@ -120,8 +141,18 @@ void RegisterInfo(CLI::App& app) {
       fmt::print("{}\n", j.dump(2));
       return;
     }
-    fmt::print("model:        {}\n", args->model.model);
+    if (args->model.model.empty()) {
+      const DefaultModelCard& c = DefaultModelInfo();
+      fmt::print("model:        embedded default model ({})\n", c.name);
+      fmt::print("accuracy:     {}\n", c.accuracy);
+      fmt::print("made:         {}\n", c.made);
+      fmt::print("reproduce:    {}\n", c.reproduce);
+    } else {
+      fmt::print("model:        {}\n", args->model.model);
+    }
     if (!g.description.empty()) fmt::print("description:  {}\n", g.description);
+    const nlohmann::json metadata = TextMetadata(g);
+    for (const auto& [key, value] : metadata.items()) fmt::print("metadata:     {} = {}\n", key, value.get<std::string>());
     for (int i = 0; i < it.num_inputs(); ++i) fmt::print("input:        {}\n", TensorLine(it.input_desc(i)));
     for (int i = 0; i < it.num_outputs(); ++i) fmt::print("output:       {}\n", TensorLine(it.output_desc(i)));
     fmt::print("labels:       {}\n", fmt::join(m.labels, ", "));

@@ -21,5 +21,6 @@ void RegisterExport(CLI::App& app);
 void RegisterAugmentPreview(CLI::App& app);
 void RegisterVww(CLI::App& app);
 void RegisterExplain(CLI::App& app);
+void RegisterDistill(CLI::App& app);
 
 }  // namespace personcls::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   RegisterAugmentPreview(app);
   RegisterVww(app);
   RegisterExplain(app);
+  RegisterDistill(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,7 +4,10 @@ namespace personcls::cli {
 
 void AddModelOptions(CLI::App& cmd, ModelOptions& o, bool with_labels, bool model_required) {
   auto* model = cmd.add_option("--model,-m", o.model, "Model file: .tflite (float32 or int8), float32 .onnx, or a personcls .safetensors checkpoint");
-  if (model_required) model->required();
+  if (model_required)
+    model->required();
+  else
+    model->description(model->get_description() + " (default: the embedded default model)");
   cmd.add_option("--threads,-t", o.threads, "Threads per inference")->capture_default_str();
   cmd.add_option("--kernels", o.kernels, "fast (AVX2 where available) or ref (reference kernels)")->capture_default_str();
   cmd.add_option("--input-mean", o.input_mean, "Override input normalization: x = (pixel - mean) * scale");

@@ -24,6 +24,10 @@ struct InputNormalization {
   float scale = 1.0f / 255.0f;
 };
 
+// The model's own input mapping: metadata "normalization" = "mean=M,scale=S" (written by
+// personcls exporters), or nullopt when absent. Malformed text or a scale <= 0 is an error.
+Expected<std::optional<InputNormalization>> ReadNormalizationMetadata(const Graph& graph);
+
 // Fills `data` (desc.num_bytes() bytes) from `image`. desc must be NHWC [1,H,W,1|3] of
 // int8 or float32; anything else is an error naming the shape.
 Status FillInputTensor(const Image& image, const TensorDesc& desc, void* data,

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <cstdio>
 
 namespace personcls {
 
@@ -12,6 +14,16 @@ std::string ShapeText(const std::vector<int32_t>& s) {
   return t + "]";
 }
 }  // namespace
+
+Expected<std::optional<InputNormalization>> ReadNormalizationMetadata(const Graph& graph) {
+  auto it = graph.metadata.find("normalization");
+  if (it == graph.metadata.end()) return std::optional<InputNormalization>();
+  InputNormalization n;
+  const std::string text(it->second.begin(), it->second.end());
+  if (std::sscanf(text.c_str(), "mean=%f,scale=%f", &n.mean, &n.scale) != 2 || !(n.scale > 0))
+    return Status::Error("metadata 'normalization' must read mean=M,scale=S, is '" + text + "'");
+  return std::optional<InputNormalization>(n);
+}
 
 Status FillInputTensor(const Image& image, const TensorDesc& desc, void* data, const std::optional<InputNormalization>& norm) {
   if (desc.shape.size() != 4 || desc.shape[0] != 1 || (desc.shape[3] != 1 && desc.shape[3] != 3) || desc.shape[1] < 1 || desc.shape[2] < 1)

@@ -110,8 +110,10 @@ Expected<std::shared_ptr<const Graph>> LoadCheckpointGraph(const std::string& pa
       }
     }
   }
-  if (auto it = file->metadata.find("labels"); it != file->metadata.end())
-    graph->metadata["labels"] = std::vector<uint8_t>(it->second.begin(), it->second.end());
+  // The checkpoint's metadata (labels, and the provenance the trainer and the distiller
+  // record: arch, epoch, distill recipe, teachers, ...) travels with the graph, so that
+  // exported models still say how they were made.
+  for (const auto& [key, value] : file->metadata) graph->metadata[key] = std::vector<uint8_t>(value.begin(), value.end());
   return std::shared_ptr<const Graph>(std::make_shared<Graph>(std::move(graph).value()));
 }
 

@@ -73,6 +73,57 @@ void SgdOptimizer::Step(const std::vector<Mbv2RepModel::ParamRef>& params, doubl
   ++step_count_;
 }
 
+AdamWOptimizer::AdamWOptimizer(const AdamWOptions& options) : options_(options) {
+  if (!(options.beta1 >= 0 && options.beta1 < 1) || !(options.beta2 >= 0 && options.beta2 < 1))
+    throw std::invalid_argument("AdamW betas must be in [0, 1)");
+  if (!(options.eps > 0)) throw std::invalid_argument("AdamW eps must be > 0");
+  if (!(options.weight_decay >= 0)) throw std::invalid_argument("AdamW weight_decay must be >= 0");
+}
+
+void AdamWOptimizer::Step(const std::vector<Mbv2RepModel::ParamRef>& params, double lr) {
+  if (state_.empty()) {
+    state_.resize(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      state_[i].name = params[i].name;
+      if (params[i].value) {
+        state_[i].exp_avg.assign(static_cast<size_t>(params[i].value->numel()), 0.0f);
+        state_[i].exp_avg_sq.assign(static_cast<size_t>(params[i].value->numel()), 0.0f);
+      }
+    }
+  }
+  if (state_.size() != params.size())
+    throw std::invalid_argument("AdamW step with " + std::to_string(params.size()) + " parameters, state has " + std::to_string(state_.size()));
+  for (size_t i = 0; i < params.size(); ++i) {
+    const auto& p = params[i];
+    if (!p.value || !p.grad) throw std::invalid_argument("AdamW parameter " + p.name + " has no value or gradient");
+    if (state_[i].name != p.name) throw std::invalid_argument("AdamW parameter " + std::to_string(i) + " is " + p.name + ", state has " + state_[i].name);
+    if (p.grad->numel() != p.value->numel() || static_cast<int64_t>(state_[i].exp_avg.size()) != p.value->numel())
+      throw std::invalid_argument("AdamW parameter " + p.name + ": sizes of value, gradient and state differ");
+  }
+  ++step_count_;
+  const double t = static_cast<double>(step_count_);
+  const float decay = static_cast<float>(1.0 - lr * options_.weight_decay);
+  const float b1 = static_cast<float>(options_.beta1), one_minus_b1 = static_cast<float>(1.0 - options_.beta1);
+  const float b2 = static_cast<float>(options_.beta2), one_minus_b2 = static_cast<float>(1.0 - options_.beta2);
+  const float neg_step_size = static_cast<float>(-lr / (1.0 - std::pow(options_.beta1, t)));
+  const float bc2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(options_.beta2, t)));
+  const float eps = static_cast<float>(options_.eps);
+  for (size_t i = 0; i < params.size(); ++i) {
+    float* w = params[i].value->ptr();
+    const float* g = params[i].grad->ptr();
+    float* m = state_[i].exp_avg.data();
+    float* v = state_[i].exp_avg_sq.data();
+    const size_t n = state_[i].exp_avg.size();
+    for (size_t j = 0; j < n; ++j) {
+      w[j] *= decay;
+      m[j] = m[j] * b1 + one_minus_b1 * g[j];
+      v[j] = v[j] * b2 + one_minus_b2 * (g[j] * g[j]);
+      const float denom = std::sqrt(v[j]) / bc2_sqrt + eps;
+      w[j] += neg_step_size * (m[j] / denom);
+    }
+  }
+}
+
 LrSchedule::LrSchedule(Options options) : options_(std::move(options)) {
   if (!(options_.base_lr > 0)) throw std::invalid_argument("base_lr must be > 0");
   if (options_.warmup_iters < 0) throw std::invalid_argument("warmup_iters must be >= 0");

@@ -1,4 +1,4 @@
-// SGD with momentum and weight decay (PyTorch's torch.optim.SGD semantics) and the learning
+// SGD with momentum and weight decay (PyTorch's torch.optim.SGD semantics), AdamW, and the learning
 // rate schedule of the trainer (linear warm-up per iteration, then multi-step or cosine
 // decay per epoch).
 //
@@ -61,6 +61,46 @@ class SgdOptimizer {
 
  private:
   SgdOptions options_;
+  int64_t step_count_ = 0;
+  std::vector<ParamState> state_;
+};
+
+// AdamW (Loshchilov & Hutter; PyTorch's torch.optim.AdamW, amsgrad off, not maximize):
+// for every parameter p with gradient g, at step t = 1, 2, ...
+//   p = p * (1 - lr * weight_decay)                (decoupled weight decay, every parameter)
+//   m = beta1 * m + (1 - beta1) * g
+//   v = beta2 * v + (1 - beta2) * g * g
+//   p = p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+// m and v start at 0. Tensor arithmetic in float32 with the scalar factors computed in
+// double and rounded to float, as PyTorch's single-tensor implementation does.
+struct AdamWOptions {
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.01;
+};
+
+class AdamWOptimizer {
+ public:
+  // Throws std::invalid_argument on betas outside [0, 1), eps <= 0 or weight decay < 0.
+  explicit AdamWOptimizer(const AdamWOptions& options = {});
+
+  const AdamWOptions& options() const { return options_; }
+
+  // One update of every parameter (same list, order and sizes on every call; the first
+  // call fixes them). Throws std::invalid_argument on a mismatch or a missing gradient.
+  void Step(const std::vector<Mbv2RepModel::ParamRef>& params, double lr);
+
+  int64_t step_count() const { return step_count_; }
+
+  struct ParamState {
+    std::string name;
+    std::vector<float> exp_avg, exp_avg_sq;  // m and v, the parameter's own layout
+  };
+  const std::vector<ParamState>& state() const { return state_; }
+
+ private:
+  AdamWOptions options_;
   int64_t step_count_ = 0;
   std::vector<ParamState> state_;
 };

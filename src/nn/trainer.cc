@@ -29,17 +29,19 @@ LrSchedule::Options ScheduleOptions(const TrainOptions& o) {
   return s;
 }
 
-std::string Exact(double v) {
-  std::ostringstream s;
-  s << std::setprecision(17) << v;
-  return s.str();
-}
+std::string Exact(double v) { return ExactDecimal(v); }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
+
+std::string ExactDecimal(double v) {
+  std::ostringstream s;
+  s << std::setprecision(17) << v;
+  return s.str();
+}
 
 Trainer::Trainer(const ArchConfig& config, TrainOptions options, const Dataset& train, const Dataset& val)
     : config_(config),
@@ -66,14 +68,12 @@ Trainer::Trainer(const ArchConfig& config, TrainOptions options, const Dataset& 
   Init();
 }
 
-void Trainer::Init() {
-  // SSCMA's init: convs kaiming-normal (fan_out, ReLU gain), zero bias; BN weight 1,
-  // bias 0; Linear normal(0, 0.01), bias 0. Normals by Box-Muller from the seeded RNG.
-  auto normal = [this]() {
-    const double u1 = std::max(Uniform01(rng_), 1e-300), u2 = Uniform01(rng_);
+void InitSscmaParameters(Mbv2RepModel& model, std::mt19937_64& rng) {
+  auto normal = [&rng]() {
+    const double u1 = std::max(Uniform01(rng), 1e-300), u2 = Uniform01(rng);
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
   };
-  for (auto& p : model_.Parameters()) {
+  for (auto& p : model.Parameters()) {
     Tensor& t = *p.value;
     if (t.rank() == 4) {  // conv, OHWI: fan_out = out * kh * kw
       const double std_dev = std::sqrt(2.0 / static_cast<double>(t.shape[0] * t.shape[1] * t.shape[2]));
@@ -88,15 +88,17 @@ void Trainer::Init() {
   }
 }
 
-Status Trainer::SaveWeights(const std::string& path, double val_top1) const {
+void Trainer::Init() { InitSscmaParameters(model_, rng_); }
+
+Status SaveModelCheckpoint(const std::string& path, const Mbv2RepModel& model, std::map<std::string, std::string> metadata) {
   std::map<std::string, std::vector<int64_t>> shapes;
-  for (auto& p : const_cast<Mbv2RepModel&>(model_).Parameters()) {
+  for (auto& p : const_cast<Mbv2RepModel&>(model).Parameters()) {
     std::vector<int64_t> s(p.value->shape.begin(), p.value->shape.end());
     if (s.size() == 4) s = {s[0], s[3], s[1], s[2]};  // OHWI -> OIHW
     shapes[p.name] = s;
   }
   safetensors::File f;
-  for (const auto& [name, values] : model_.ToStateDict()) {
+  for (const auto& [name, values] : model.ToStateDict()) {
     if (EndsWith(name, "num_batches_tracked")) {
       safetensors::Tensor t;
       t.dtype = "I64";
@@ -109,14 +111,17 @@ Status Trainer::SaveWeights(const std::string& path, double val_top1) const {
       f.tensors[name] = safetensors::FromFloat(values, it != shapes.end() ? it->second : std::vector<int64_t>{static_cast<int64_t>(values.size())});
     }
   }
-  f.metadata = {{"arch", config_.name},
-                {"input_size", std::to_string(config_.input_size)},
-                {"num_classes", std::to_string(config_.num_classes)},
-                {"gray", config_.gray ? "1" : "0"},
-                {"epoch", std::to_string(epoch_)},
-                {"val_top1", Exact(val_top1)},
-                {"personcls_version", options_.version}};
+  const ArchConfig& c = model.config();
+  metadata["arch"] = c.name;
+  metadata["input_size"] = std::to_string(c.input_size);
+  metadata["num_classes"] = std::to_string(c.num_classes);
+  metadata["gray"] = c.gray ? "1" : "0";
+  f.metadata = std::move(metadata);
   return safetensors::WriteFile(path, f);
+}
+
+Status Trainer::SaveWeights(const std::string& path, double val_top1) const {
+  return SaveModelCheckpoint(path, model_, {{"epoch", std::to_string(epoch_)}, {"val_top1", Exact(val_top1)}, {"personcls_version", options_.version}});
 }
 
 Status Trainer::SaveState() const {
@@ -196,26 +201,28 @@ Status Trainer::Resume() {
   return Status::Ok();
 }
 
-double Trainer::Evaluate(const Dataset& data) {
-  const int S = data.size, C = data.channels, K = config_.num_classes;
+double EvaluateTop1(Mbv2RepModel& model, const Dataset& data, int batch) {
+  const int S = data.size, C = data.channels, K = model.config().num_classes;
   const size_t n = data.count();
   int64_t correct = 0;
-  for (size_t start = 0; start < n; start += options_.batch) {
-    const int m = static_cast<int>(std::min<size_t>(options_.batch, n - start));
+  for (size_t start = 0; start < n; start += batch) {
+    const int m = static_cast<int>(std::min<size_t>(batch, n - start));
     Tensor x({m, S, S, C});
     for (int i = 0; i < m; ++i) {
       const uint8_t* src = data.image(start + i);
       float* dst = x.ptr() + static_cast<size_t>(i) * data.image_bytes();
       for (size_t j = 0; j < data.image_bytes(); ++j) dst[j] = static_cast<float>(src[j]) / 255.0f;
     }
-    const Tensor& logits = model_.Forward(x, false);
+    const Tensor& logits = model.Forward(x, false);
     for (int i = 0; i < m; ++i) {
       const float* row = logits.ptr() + static_cast<size_t>(i) * K;
       correct += (std::max_element(row, row + K) - row) == data.labels[start + i];
     }
   }
-  return static_cast<double>(correct) / static_cast<double>(n);
+  return n ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
 }
+
+double Trainer::Evaluate(const Dataset& data) { return EvaluateTop1(model_, data, options_.batch); }
 
 Status Trainer::Run(const std::function<void(const BatchProgress&)>& on_batch, const std::function<void(const EpochStats&)>& on_epoch,
                     int stop_after) {

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -37,6 +38,20 @@
 #include "personcls/status.h"
 
 namespace personcls {
+
+// Pieces the trainer shares with the distiller (src/distill).
+//
+// SSCMA's init: convs kaiming-normal (fan_out, ReLU gain), zero bias; BN weight 1, bias 0;
+// Linear normal(0, 0.01), bias 0. Normals by Box-Muller from `rng`.
+void InitSscmaParameters(Mbv2RepModel& model, std::mt19937_64& rng);
+// Writes every parameter and buffer under SSCMA's state_dict names (PyTorch layouts, F32;
+// num_batches_tracked I64), atomically. Metadata arch, input_size, num_classes and gray are
+// added to `metadata`.
+Status SaveModelCheckpoint(const std::string& path, const Mbv2RepModel& model, std::map<std::string, std::string> metadata);
+// Top-1 of `model` in eval mode on `data` (x = pixel / 255), `batch` images at a time.
+double EvaluateTop1(Mbv2RepModel& model, const Dataset& data, int batch);
+// Shortest decimal text that reads back as the same double.
+std::string ExactDecimal(double v);
 
 struct TrainOptions {
   int epochs = 300;

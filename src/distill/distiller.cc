@@ -1,0 +1,290 @@
+#include "distill/distiller.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <stdexcept>
+
+#include "data/augment.h"
+#include "nn/trainer.h"
+#include "ops/soft_cross_entropy.h"
+#include "ops/softmax_cross_entropy.h"
+#include "personcls/image.h"
+
+namespace personcls {
+namespace fs = std::filesystem;
+
+namespace {
+
+void Shuffle(std::vector<size_t>& v, std::mt19937_64& rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
+}
+
+int ArgMax(const float* row, int k) { return static_cast<int>(std::max_element(row, row + k) - row); }
+
+std::string TeacherNames(const std::vector<std::unique_ptr<Teacher>>& teachers) {
+  std::string s;
+  for (const auto& t : teachers) s += (s.empty() ? "" : ",") + fs::path(t->path()).filename().string();
+  return s;
+}
+
+}  // namespace
+
+Expected<Dataset> LoadUnlabeledImages(const std::string& dir, int size, int max_per_subdir, uint64_t seed) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Status::Error(dir + ": not a directory");
+  // Group by the immediate sub-directory ("" for files directly in DIR).
+  std::map<std::string, std::vector<std::string>> groups;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec) || !HasImageExtension(it->path().string())) continue;
+    const fs::path rel = fs::relative(it->path(), dir, ec);
+    const std::string group = std::distance(rel.begin(), rel.end()) > 1 ? rel.begin()->string() : "";
+    groups[group].push_back(it->path().string());
+  }
+  if (ec) return Status::Error(dir + ": cannot read directory: " + ec.message());
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> files;
+  for (auto& [group, list] : groups) {
+    std::sort(list.begin(), list.end());
+    if (max_per_subdir > 0 && static_cast<int>(list.size()) > max_per_subdir) {
+      std::vector<size_t> idx(list.size());
+      std::iota(idx.begin(), idx.end(), size_t{0});
+      Shuffle(idx, rng);
+      idx.resize(max_per_subdir);
+      std::sort(idx.begin(), idx.end());
+      std::vector<std::string> kept;
+      for (size_t i : idx) kept.push_back(list[i]);
+      list = std::move(kept);
+    }
+    files.insert(files.end(), list.begin(), list.end());
+  }
+  if (files.empty()) return Status::Error(dir + ": no images");
+  Dataset ds;
+  ds.size = size;
+  ds.channels = 3;
+  ds.pixels.resize(files.size() * ds.image_bytes());
+  std::vector<Status> errors(files.size(), Status::Ok());
+#pragma omp parallel for schedule(dynamic, 16)
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto img = LoadImage(files[i]);
+    if (!img.ok()) {
+      errors[i] = img.status();
+      continue;
+    }
+    const Image im = ResizeBilinear(ToRgb(*img), size, size);
+    std::copy(im.pixels.begin(), im.pixels.end(), ds.pixels.begin() + static_cast<std::ptrdiff_t>(i * ds.image_bytes()));
+  }
+  for (const Status& s : errors)
+    if (!s.ok()) return s;
+  ds.files = std::move(files);
+  ds.labels.assign(ds.files.size(), -1);
+  return ds;
+}
+
+Expected<std::vector<double>> ScoreTeachers(const std::vector<std::unique_ptr<Teacher>>& teachers, const Dataset& data) {
+  if (teachers.empty()) return Status::Error("no teachers");
+  const int n = static_cast<int>(data.count()), k = teachers[0]->num_classes();
+  std::vector<double> correct(teachers.size() + 1, 0.0);
+  std::vector<float> mean(static_cast<size_t>(n) * k, 0.0f), one(mean.size());
+  for (size_t t = 0; t < teachers.size(); ++t) {
+    if (teachers[t]->num_classes() != k) return Status::Error(teachers[t]->path() + ": number of classes differs from the first teacher's");
+    PCLS_RETURN_IF_ERROR(teachers[t]->Targets(data.pixels.data(), n, data.size, 1.0f, one.data()));
+    for (int i = 0; i < n; ++i) correct[t] += ArgMax(one.data() + static_cast<size_t>(i) * k, k) == data.labels[i];
+    for (size_t i = 0; i < one.size(); ++i) mean[i] += one[i];
+  }
+  for (int i = 0; i < n; ++i) correct.back() += ArgMax(mean.data() + static_cast<size_t>(i) * k, k) == data.labels[i];
+  for (double& c : correct) c /= std::max(n, 1);
+  return correct;
+}
+
+Distiller::Distiller(const ArchConfig& config, DistillOptions options, const std::vector<std::unique_ptr<Teacher>>& teachers,
+                     const Dataset& labeled, const Dataset* unlabeled, const Dataset* val)
+    : config_(config),
+      options_(std::move(options)),
+      teachers_(teachers),
+      labeled_(labeled),
+      unlabeled_(unlabeled),
+      val_(val),
+      model_(config),
+      adamw_(AdamWOptions{0.9, 0.999, 1e-8, options_.weight_decay}),
+      rng_(options_.seed) {
+  const DistillOptions& o = options_;
+  if (o.epochs < 1) throw std::invalid_argument("epochs must be >= 1");
+  if (o.batch < 2) throw std::invalid_argument("batch must be >= 2 (train-mode BN needs more than one value)");
+  if (!(o.temperature > 0)) throw std::invalid_argument("temperature must be > 0");
+  if (!(o.hard_weight >= 0 && o.hard_weight <= 1)) throw std::invalid_argument("hard weight must be in [0, 1]");
+  if (!(o.labeled_area_min > 0 && o.labeled_area_min <= 1 && o.unlabeled_area_min > 0 && o.unlabeled_area_min <= 1))
+    throw std::invalid_argument("crop areas must be in (0, 1]");
+  if (!(o.jitter >= 0 && o.jitter < 1)) throw std::invalid_argument("jitter must be in [0, 1)");
+  if (!(o.mixup >= 0 && o.cutmix >= 0 && o.mixup + o.cutmix <= 1)) throw std::invalid_argument("mixup and cutmix must be >= 0 with a sum <= 1");
+  if (!(o.warmup_fraction >= 0 && o.warmup_fraction < 1)) throw std::invalid_argument("warm-up fraction must be in [0, 1)");
+  if (config.gray) throw std::invalid_argument("distillation needs an RGB student");
+  if (teachers.empty()) throw std::invalid_argument("at least one teacher is needed");
+  for (const auto& t : teachers) {
+    if (t->num_classes() != config.num_classes)
+      throw std::invalid_argument(t->path() + ": " + std::to_string(t->num_classes()) + " classes, the student has " + std::to_string(config.num_classes));
+    if (t->input_size() != config.input_size)
+      throw std::invalid_argument(t->path() + ": input " + std::to_string(t->input_size()) + ", the student's is " + std::to_string(config.input_size));
+  }
+  for (const Dataset* d : {&labeled_, unlabeled_, val_}) {
+    if (!d) continue;
+    if (d->channels != 3) throw std::invalid_argument("datasets must be RGB");
+    for (int32_t l : d->labels)
+      if (l >= config.num_classes || (l < 0 && d != unlabeled_)) throw std::invalid_argument("label " + std::to_string(l) + " out of range");
+  }
+  if (val_ && val_->size != config.input_size) throw std::invalid_argument("validation images must be at the input size");
+  if (unlabeled_ && unlabeled_->count() == 0) unlabeled_ = nullptr;
+  labeled_per_batch_ = unlabeled_ ? o.labeled_per_batch : o.batch;
+  if (labeled_per_batch_ < 0 || labeled_per_batch_ > o.batch) throw std::invalid_argument("labelled images per batch must be in [0, batch]");
+  if (!unlabeled_ && labeled_per_batch_ == 0) throw std::invalid_argument("no unlabeled images and no labelled images per batch");
+  steps_per_epoch_ = labeled_per_batch_ > 0 ? static_cast<int>(labeled_.count() / labeled_per_batch_)
+                                            : static_cast<int>((unlabeled_->count() + o.batch - 1) / o.batch);
+  if (steps_per_epoch_ < 1) throw std::invalid_argument("fewer labelled images than labelled images per batch");
+  LrSchedule::Options s;
+  s.base_lr = o.lr;
+  s.warmup_iters = static_cast<int64_t>(std::llround(o.warmup_fraction * o.epochs * steps_per_epoch_));
+  s.warmup_start_factor = 0.01;
+  s.decay = LrSchedule::Decay::kCosine;
+  s.cosine_epochs = o.epochs;
+  schedule_ = std::make_unique<LrSchedule>(s);
+  InitSscmaParameters(model_, rng_);
+  if (unlabeled_) {
+    unlabeled_order_.resize(unlabeled_->count());
+    std::iota(unlabeled_order_.begin(), unlabeled_order_.end(), size_t{0});
+    Shuffle(unlabeled_order_, rng_);
+  }
+}
+
+size_t Distiller::NextUnlabeled() {
+  if (unlabeled_pos_ == unlabeled_order_.size()) {
+    Shuffle(unlabeled_order_, rng_);
+    unlabeled_pos_ = 0;
+  }
+  return unlabeled_order_[unlabeled_pos_++];
+}
+
+void Distiller::MakeBatch(const std::vector<size_t>& labeled_order, int step, std::vector<uint8_t>& views, std::vector<int32_t>& labels) {
+  const int B = options_.batch, S = config_.input_size;
+  const size_t view_bytes = static_cast<size_t>(S) * S * 3;
+  std::vector<Image> batch(B);
+  for (int i = 0; i < B; ++i) {
+    const bool is_labeled = i < labeled_per_batch_;
+    const Dataset& src = is_labeled ? labeled_ : *unlabeled_;
+    const size_t idx = is_labeled ? labeled_order[static_cast<size_t>(step) * labeled_per_batch_ + i] : NextUnlabeled();
+    labels[i] = is_labeled ? labeled_.labels[idx] : -1;
+    Image& img = batch[i];
+    img.width = img.height = src.size;
+    img.channels = 3;
+    img.pixels.assign(src.image(idx), src.image(idx) + src.image_bytes());
+    const double area_min = is_labeled ? options_.labeled_area_min : options_.unlabeled_area_min;
+    CropResize(&img, SampleResizedCrop(rng_, img.width, img.height, area_min, 1.0), S, S);
+    if (options_.flip && Bernoulli(rng_, 0.5)) FlipHorizontal(&img);
+    if (options_.jitter > 0) ColorJitter(&img, SampleColorJitter(rng_, options_.jitter));
+  }
+  const double mix = Uniform01(rng_);
+  if (mix < options_.mixup + options_.cutmix) {
+    if (mix < options_.mixup)
+      Mixup(&batch, 1.0, rng_);
+    else
+      Cutmix(&batch, 1.0, rng_);
+    std::fill(labels.begin(), labels.end(), -1);
+  }
+  for (int i = 0; i < B; ++i) std::copy(batch[i].pixels.begin(), batch[i].pixels.end(), views.begin() + static_cast<std::ptrdiff_t>(i * view_bytes));
+}
+
+Status Distiller::Save(const std::string& path, double val_top1) const {
+  return SaveModelCheckpoint(path, model_,
+                             {{"epoch", std::to_string(epoch_)},
+                              {"val_top1", ExactDecimal(val_top1)},
+                              {"personcls_version", options_.version},
+                              {"distill", options_.recipe},
+                              {"teachers", TeacherNames(teachers_)}});
+}
+
+Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_epoch) {
+  const DistillOptions& o = options_;
+  const bool write = !o.out_dir.empty();
+  const std::string log_path = o.out_dir + "/log.csv";
+  if (write) {
+    std::error_code ec;
+    fs::create_directories(o.out_dir, ec);
+    if (ec) return Status::Error(o.out_dir + ": cannot create: " + ec.message());
+    std::ofstream log(log_path, std::ios::trunc);
+    log << "epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds\n";
+    if (!log) return Status::Error(log_path + ": cannot write");
+  }
+  const int B = o.batch, S = config_.input_size, K = config_.num_classes;
+  const size_t view_bytes = static_cast<size_t>(S) * S * 3;
+  std::vector<uint8_t> views(B * view_bytes);
+  std::vector<int32_t> labels(B);
+  std::vector<float> targets(static_cast<size_t>(B) * K), weights(B), probs(targets.size()), hard_probs(targets.size());
+  Tensor x({B, S, S, 3}), dlogits({B, K});
+  while (epoch_ < o.epochs) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<size_t> order(labeled_.count());
+    std::iota(order.begin(), order.end(), size_t{0});
+    Shuffle(order, rng_);
+    double loss_sum = 0, kl_sum = 0, lr = 0;
+    int64_t agree = 0, seen = 0;
+    for (int step = 0; step < steps_per_epoch_; ++step) {
+      MakeBatch(order, step, views, labels);
+      PCLS_RETURN_IF_ERROR(EnsembleTargets(teachers_, views.data(), B, S, o.temperature, targets.data()));
+      for (size_t j = 0; j < views.size(); ++j) x.data[j] = static_cast<float>(views[j]) / 255.0f;
+      const Tensor& logits = model_.Forward(x, true);
+      // Labelled unmixed views come first in the batch: rows [0, hard_rows).
+      int hard_rows = 0;
+      while (hard_rows < B && labels[hard_rows] >= 0) ++hard_rows;
+      const bool hard = o.hard_weight > 0 && hard_rows > 0;
+      for (int i = 0; i < B; ++i) weights[i] = hard && i < hard_rows ? static_cast<float>(1.0 - o.hard_weight) : 1.0f;
+      const float kl = ops::soft_cross_entropy_forward(B, K, logits.ptr(), targets.data(), weights.data(), o.temperature, probs.data());
+      for (int i = 0; i < B; ++i) agree += ArgMax(logits.ptr() + static_cast<size_t>(i) * K, K) == ArgMax(targets.data() + static_cast<size_t>(i) * K, K);
+      ops::soft_cross_entropy_backward(B, K, probs.data(), targets.data(), weights.data(), o.temperature, 1.0f, dlogits.ptr(), ops::GradMode::kOverwrite);
+      double loss = kl;
+      if (hard) {
+        // CE is a mean over the hard rows; scale to a sum over them divided by B.
+        const float ce = ops::softmax_cross_entropy_forward(hard_rows, K, logits.ptr(), labels.data(), hard_probs.data());
+        const float scale = static_cast<float>(o.hard_weight * hard_rows / B);
+        ops::softmax_cross_entropy_backward(hard_rows, K, hard_probs.data(), labels.data(), scale, dlogits.ptr(), ops::GradMode::kAccumulate);
+        loss += static_cast<double>(scale) * ce;
+      }
+      model_.Backward(dlogits);
+      lr = schedule_->lr_at(iteration_, epoch_);
+      adamw_.Step(model_.Parameters(), lr);
+      ++iteration_;
+      loss_sum += loss;
+      kl_sum += kl;
+      seen += B;
+    }
+    ++epoch_;
+    DistillEpochStats st;
+    st.epoch = epoch_;
+    st.iterations = iteration_;
+    st.lr = lr;
+    st.loss = loss_sum / steps_per_epoch_;
+    st.kl = kl_sum / steps_per_epoch_;
+    st.teacher_agreement = seen ? static_cast<double>(agree) / seen : 0;
+    if (val_) st.val_top1 = EvaluateTop1(model_, *val_, 100);
+    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (write) {
+      if (val_ && st.val_top1 > best_val_) PCLS_RETURN_IF_ERROR(Save(o.out_dir + "/best.safetensors", st.val_top1));
+      PCLS_RETURN_IF_ERROR(Save(o.out_dir + "/last.safetensors", st.val_top1));
+      std::ofstream log(log_path, std::ios::app);
+      log << st.epoch << ',' << st.iterations << ',' << ExactDecimal(st.lr) << ',' << st.loss << ',' << st.kl << ',' << st.teacher_agreement << ','
+          << st.val_top1 << ',' << st.seconds << '\n';
+      if (!log) return Status::Error(log_path + ": cannot write");
+    }
+    if (val_ && st.val_top1 > best_val_) {
+      best_val_ = st.val_top1;
+      best_epoch_ = epoch_;
+    }
+    if (on_epoch) on_epoch(st);
+  }
+  return Status::Ok();
+}
+
+}  // namespace personcls

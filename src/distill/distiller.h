@@ -1,0 +1,126 @@
+// Knowledge distillation of MobileNetV2-Rep from teacher models ("function matching",
+// Beyer et al. 2022): every step, the teachers and the student see the SAME augmented
+// views, and the student learns the teachers' averaged soft outputs on them. Teachers run
+// through the personcls runtime on each batch (a view is never seen twice, so nothing is
+// cached). docs/default-model.md has the recipe and what it measured.
+//
+// A step, with B = batch and L = labeled_per_batch (B when there is no unlabeled set):
+//   1. views: the next L labelled images of the epoch's shuffled order, then B - L images
+//      of the unlabeled set's shuffled order (cycled; reshuffled at each wrap). Each view is
+//      RandomResizedCrop (area in [labeled_area_min, 1] or [unlabeled_area_min, 1], aspect
+//      3/4..4/3) to the input size, horizontal flip p 0.5, colour jitter (brightness,
+//      contrast, saturation each x U(1 - jitter, 1 + jitter)); src/data/augment.h.
+//   2. with probability `mixup` (else `cutmix`) the whole batch is mixed with its roll by
+//      one (lambda ~ Beta(1, 1)); mixed views lose their hard labels.
+//   3. targets q [B, K] = mean over teachers of softmax(log p_teacher / T) (distill/teacher.h).
+//   4. loss = T^2/B sum_n w_n KL(q_n || softmax(z_n / T))   (ops/soft_cross_entropy.h)
+//            + h/B sum_{labelled, unmixed n} CE(z_n, label_n)   (ops/softmax_cross_entropy.h)
+//      w_n = 1 - h for labelled unmixed views, 1 otherwise (h = hard_weight).
+//   5. AdamW (decoupled weight decay), lr = LrSchedule: linear warm-up over the first
+//      warmup_fraction of all steps from 0.01 x lr, then cosine per epoch to 0.
+// An epoch is floor(labelled images / L) steps. Student inputs are x = pixel / 255 NHWC;
+// init is SSCMA's (nn/trainer.h). Results depend only on the options and the seed (not on
+// the thread count).
+//
+// Run directory (out_dir, optional):
+//   last.safetensors, best.safetensors  as the trainer writes them (SSCMA names), metadata
+//                                       epoch, val_top1, distill (the recipe), teachers
+//                                       (best: highest val_top1; only with a validation set)
+//   log.csv                             epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "distill/teacher.h"
+#include "nn/dataset.h"
+#include "nn/mbv2_rep_model.h"
+#include "nn/optimizer.h"
+#include "personcls/arch.h"
+#include "personcls/status.h"
+
+namespace personcls {
+
+struct DistillOptions {
+  int epochs = 50;
+  int batch = 64;
+  int labeled_per_batch = 24;  // used only with an unlabeled set
+  double lr = 5e-3;
+  double weight_decay = 0.05;
+  double warmup_fraction = 0.05;
+  float temperature = 1.0f;
+  double hard_weight = 0.0;
+  double labeled_area_min = 0.6, unlabeled_area_min = 0.35;
+  bool flip = true;
+  double jitter = 0.3;
+  double mixup = 0.0, cutmix = 0.0;  // probabilities per batch; mixup + cutmix <= 1
+  uint64_t seed = 0;
+  std::string out_dir;  // empty: no files
+  std::string version = "unknown";
+  std::string recipe;   // free text stored in checkpoint metadata "distill"
+};
+
+struct DistillEpochStats {
+  int epoch = 0;  // 1-based
+  int64_t iterations = 0;
+  double lr = 0, loss = 0, kl = 0;
+  double teacher_agreement = 0;  // share of training views where argmax student == argmax target
+  double val_top1 = -1;          // -1 without a validation set
+  double seconds = 0;
+};
+
+// Images of DIR (recursively, sorted by path) decoded, RGB, stretch-resized to size x size,
+// with label -1. max_per_subdir > 0 keeps at most that many images from each immediate
+// sub-directory (chosen by a shuffle seeded with `seed`; files directly in DIR count as one
+// group), so that a large source cannot dominate. Errors name the file.
+Expected<Dataset> LoadUnlabeledImages(const std::string& dir, int size, int max_per_subdir, uint64_t seed);
+
+class Distiller {
+ public:
+  // `teachers`, `labeled`, `unlabeled` and `val` are borrowed and must outlive the
+  // Distiller; unlabeled and val may be nullptr. Throws std::invalid_argument on bad
+  // options or data that do not fit the model or the teachers.
+  Distiller(const ArchConfig& config, DistillOptions options, const std::vector<std::unique_ptr<Teacher>>& teachers, const Dataset& labeled,
+            const Dataset* unlabeled, const Dataset* val);
+
+  Status Run(const std::function<void(const DistillEpochStats&)>& on_epoch = {});
+
+  Mbv2RepModel& model() { return model_; }
+  int steps_per_epoch() const { return steps_per_epoch_; }
+  double best_val_top1() const { return best_val_; }
+  int best_epoch() const { return best_epoch_; }
+
+ private:
+  // Fills views [B, S, S, 3] uint8 and labels [B] (-1: no hard label) for one step.
+  void MakeBatch(const std::vector<size_t>& labeled_order, int step, std::vector<uint8_t>& views, std::vector<int32_t>& labels);
+  size_t NextUnlabeled();
+  Status Save(const std::string& path, double val_top1) const;
+
+  ArchConfig config_;
+  DistillOptions options_;
+  const std::vector<std::unique_ptr<Teacher>>& teachers_;
+  const Dataset& labeled_;
+  const Dataset* unlabeled_;
+  const Dataset* val_;
+  Mbv2RepModel model_;
+  AdamWOptimizer adamw_;
+  std::unique_ptr<LrSchedule> schedule_;
+  std::mt19937_64 rng_;
+  int labeled_per_batch_ = 0, steps_per_epoch_ = 0;
+  std::vector<size_t> unlabeled_order_;
+  size_t unlabeled_pos_ = 0;
+  int epoch_ = 0;
+  int64_t iteration_ = 0;
+  double best_val_ = -1.0;
+  int best_epoch_ = 0;
+};
+
+// Top-1 of each teacher and of their averaged probabilities on `data` (no augmentation),
+// in the order of `teachers`, the ensemble last.
+Expected<std::vector<double>> ScoreTeachers(const std::vector<std::unique_ptr<Teacher>>& teachers, const Dataset& data);
+
+}  // namespace personcls

@@ -1,0 +1,132 @@
+#include "distill/teacher.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "personcls/checkpoint.h"
+#include "personcls/image.h"
+#include "personcls/model.h"
+
+namespace personcls {
+namespace {
+
+// True when graph output 0 is a SOFTMAX result, possibly passed through RESHAPE /
+// QUANTIZE / DEQUANTIZE (which keep probabilities probabilities).
+bool EndsInSoftmax(const Graph& g) {
+  int tensor = g.outputs.empty() ? -1 : g.outputs[0];
+  for (int guard = 0; tensor >= 0 && guard < static_cast<int>(g.ops.size()); ++guard) {
+    const OpDesc* producer = nullptr;
+    for (const OpDesc& op : g.ops)
+      if (std::find(op.outputs.begin(), op.outputs.end(), tensor) != op.outputs.end()) producer = &op;
+    if (!producer) return false;
+    if (producer->type == OpType::kSoftmax) return true;
+    if (producer->type != OpType::kReshape && producer->type != OpType::kQuantize && producer->type != OpType::kDequantize) return false;
+    tensor = producer->inputs.empty() ? -1 : producer->inputs[0];
+  }
+  return false;
+}
+
+// Output 0 of `it` as float values (dequantized for int8).
+void ReadOutput(const Interpreter& it, int k, float* out) {
+  const TensorDesc& d = it.output_desc(0);
+  if (d.dtype == DType::kInt8) {
+    const auto* q = static_cast<const int8_t*>(it.output_data(0));
+    const float scale = d.quant.empty() ? 1.0f : d.quant.scale[0];
+    const int zp = d.quant.empty() ? 0 : d.quant.zero_point[0];
+    for (int j = 0; j < k; ++j) out[j] = scale * static_cast<float>(q[j] - zp);
+  } else {
+    std::copy_n(static_cast<const float*>(it.output_data(0)), k, out);
+  }
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<Teacher>> Teacher::Load(const std::string& path, int threads) {
+  if (threads < 1) return Status::Error("teacher threads must be >= 1");
+  auto graph = IsCheckpointPath(path) ? LoadCheckpointGraph(path, std::nullopt) : LoadModelFile(path);
+  if (!graph.ok()) return graph.status();
+  std::unique_ptr<Teacher> t(new Teacher());
+  t->path_ = path;
+  t->graph_ = *graph;
+  PCLS_ASSIGN_OR_RETURN(auto norm, ReadNormalizationMetadata(**graph));
+  t->normalization_ = norm;
+  InterpreterOptions io;
+  io.num_threads = 1;
+  for (int i = 0; i < threads; ++i) {
+    auto it = Interpreter::Create(t->graph_, io);
+    if (!it.ok()) return it.status().WithContext(path);
+    t->interpreters_.push_back(std::move(it).value());
+  }
+  const Interpreter& it = *t->interpreters_[0];
+  const TensorDesc& in = it.input_desc(0);
+  if (it.num_inputs() != 1 || in.shape.size() != 4 || in.shape[1] != in.shape[2] || (in.shape[3] != 1 && in.shape[3] != 3))
+    return Status::Error(path + ": a teacher needs one square NHWC image input");
+  t->input_size_ = in.shape[1];
+  t->input_channels_ = in.shape[3];
+  t->num_classes_ = static_cast<int>(it.output_desc(0).num_elements());
+  if (t->num_classes_ < 2) return Status::Error(path + ": a teacher needs at least 2 outputs");
+  t->outputs_probabilities_ = EndsInSoftmax(*t->graph_);
+  return t;
+}
+
+Status Teacher::Targets(const uint8_t* images, int n, int size, float temperature, float* out) {
+  if (size != input_size_) return Status::Error(path_ + ": teacher input is " + std::to_string(input_size_) + "x" + std::to_string(input_size_) +
+                                                ", views are " + std::to_string(size) + "x" + std::to_string(size));
+  if (!(temperature > 0)) return Status::Error("temperature must be > 0");
+  const int k = num_classes_;
+  const size_t image_bytes = static_cast<size_t>(size) * size * 3;
+  const int workers = static_cast<int>(interpreters_.size());
+  std::vector<Status> errors(workers, Status::Ok());
+  // Images are independent: worker w takes images w, w + workers, ... (the result does
+  // not depend on the split).
+#pragma omp parallel for num_threads(workers) schedule(static, 1)
+  for (int w = 0; w < workers; ++w) {
+    Interpreter& it = *interpreters_[w];
+    Image img;
+    img.width = img.height = size;
+    img.channels = 3;
+    std::vector<double> logit(k);
+    for (int i = w; i < n; i += workers) {
+      img.pixels.assign(images + i * image_bytes, images + (i + 1) * image_bytes);
+      Status s = FillInputTensor(img, it.input_desc(0), it.input_data(0), normalization_);
+      if (!s.ok()) {
+        errors[w] = s.WithContext(path_);
+        break;
+      }
+      it.Invoke();
+      float* row = out + static_cast<size_t>(i) * k;
+      ReadOutput(it, k, row);
+      // Log-probabilities (up to a constant) divided by T, then a stable softmax.
+      for (int j = 0; j < k; ++j)
+        logit[j] = (outputs_probabilities_ ? std::log(std::max(static_cast<double>(row[j]), 1e-12)) : row[j]) / temperature;
+      const double mx = *std::max_element(logit.begin(), logit.end());
+      double sum = 0;
+      for (int j = 0; j < k; ++j) sum += logit[j] = std::exp(logit[j] - mx);
+      for (int j = 0; j < k; ++j) row[j] = static_cast<float>(logit[j] / sum);
+    }
+  }
+  for (const Status& s : errors)
+    if (!s.ok()) return s;
+  return Status::Ok();
+}
+
+Status EnsembleTargets(const std::vector<std::unique_ptr<Teacher>>& teachers, const uint8_t* images, int n, int size, float temperature,
+                       float* out) {
+  if (teachers.empty()) return Status::Error("no teachers");
+  const int k = teachers[0]->num_classes();
+  std::vector<float> one(static_cast<size_t>(n) * k);
+  std::fill(out, out + one.size(), 0.0f);
+  for (const auto& t : teachers) {
+    if (t->num_classes() != k) return Status::Error(t->path() + ": " + std::to_string(t->num_classes()) + " classes, the first teacher has " + std::to_string(k));
+    PCLS_RETURN_IF_ERROR(t->Targets(images, n, size, temperature, one.data()));
+    for (size_t i = 0; i < one.size(); ++i) out[i] += one[i];
+  }
+  const float inv = 1.0f / static_cast<float>(teachers.size());
+  for (size_t i = 0; i < one.size(); ++i) out[i] *= inv;
+  return Status::Ok();
+}
+
+}  // namespace personcls

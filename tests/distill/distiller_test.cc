@@ -1,0 +1,271 @@
+// Distillation (src/distill): teachers through the runtime against the TFLite goldens, the
+// temperature, ensembles, the unlabeled-image loader, and short distillation runs on a small
+// synthetic problem (32x32 inputs, a random personcls checkpoint as the teacher): the student
+// approaches the teacher, runs are deterministic, files are written.
+#include "distill/distiller.h"
+
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "formats/safetensors/safetensors.h"
+#include "nn/trainer.h"
+#include "test_util.h"
+
+namespace personcls {
+namespace {
+
+using testing::SharedPath;
+using testing::TempDir;
+
+// Golden probabilities of the first `n` dev images (file order of the golden CSV).
+std::vector<std::array<float, 2>> GoldenProbs(const std::string& golden, int n) {
+  std::ifstream in(SharedPath("golden/" + golden));
+  std::vector<std::array<float, 2>> out;
+  std::string line;
+  while (static_cast<int>(out.size()) < n && std::getline(in, line)) {
+    std::istringstream v(line.substr(line.find(',') + 1));
+    std::array<float, 2> p{};
+    v >> p[0] >> p[1];
+    out.push_back(p);
+  }
+  return out;
+}
+
+TEST(Teacher, FloatTeacherMatchesGoldenAndTemperatureSharpensOrFlattens) {
+  PCLS_REQUIRE_SHARED("models/mlperf_vww_96_float.tflite");
+  auto teacher = Teacher::Load(SharedPath("models/mlperf_vww_96_float.tflite"), 3);
+  ASSERT_TRUE(teacher.ok()) << teacher.status().message();
+  EXPECT_TRUE((*teacher)->outputs_probabilities());
+  auto dev = LoadDataset(SharedPath("data/vww01-dev"));
+  ASSERT_TRUE(dev.ok()) << dev.status().message();
+  const int n = 7;  // labels.csv and the golden list the images in the same (name) order
+  const auto golden = GoldenProbs("mlperf_vww_96_float.dev.csv", n);
+  std::vector<float> t1(n * 2), t3(n * 2);
+  ASSERT_TRUE((*teacher)->Targets(dev->pixels.data(), n, 96, 1.0f, t1.data()).ok());
+  ASSERT_TRUE((*teacher)->Targets(dev->pixels.data(), n, 96, 3.0f, t3.data()).ok());
+  for (int i = 0; i < n; ++i) {
+    EXPECT_NEAR(t1[i * 2], golden[i][0], 1e-5) << i;
+    EXPECT_NEAR(t1[i * 2 + 1], golden[i][1], 1e-5) << i;
+    // softmax(log p / 3): the log-odds shrink by 3.
+    const double lo1 = std::log(static_cast<double>(golden[i][1]) / golden[i][0]);
+    const double lo3 = std::log(static_cast<double>(t3[i * 2 + 1]) / t3[i * 2]);
+    EXPECT_NEAR(lo3, lo1 / 3, 1e-4) << i;
+  }
+  // One interpreter gives the same targets as three.
+  auto single = Teacher::Load(SharedPath("models/mlperf_vww_96_float.tflite"), 1);
+  ASSERT_TRUE(single.ok());
+  std::vector<float> s1(n * 2);
+  ASSERT_TRUE((*single)->Targets(dev->pixels.data(), n, 96, 1.0f, s1.data()).ok());
+  EXPECT_EQ(s1, t1);
+  EXPECT_FALSE((*teacher)->Targets(dev->pixels.data(), 1, 64, 1.0f, t1.data()).ok()) << "wrong view size";
+}
+
+TEST(Teacher, Int8TeacherAndEnsembleScoresEqualGoldenAccuracy) {
+  PCLS_REQUIRE_SHARED("models/tinymaix_vww96_q.tflite");
+  std::vector<std::unique_ptr<Teacher>> teachers;
+  for (const char* m : {"models/mlperf_vww_96_int8.tflite", "models/tinymaix_vww96_q.tflite"}) {
+    auto t = Teacher::Load(SharedPath(m), 2);
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    teachers.push_back(std::move(t).value());
+  }
+  auto dev = LoadDataset(SharedPath("data/vww01-dev"));
+  ASSERT_TRUE(dev.ok());
+  auto scores = ScoreTeachers(teachers, *dev);
+  ASSERT_TRUE(scores.ok()) << scores.status().message();
+  ASSERT_EQ(scores->size(), 3u);
+  EXPECT_NEAR((*scores)[0], 0.856, 1e-9);  // README / goldens: 85.6 % and 86.8 %
+  EXPECT_NEAR((*scores)[1], 0.868, 1e-9);
+  EXPECT_GT((*scores)[2], 0.80);
+  EXPECT_LT((*scores)[2], 1.0);
+}
+
+// ---- a small synthetic distillation problem ------------------------------------------------
+
+ArchConfig SmallConfig() {
+  auto c = ArchFromName("mbv2-rep-0.35");
+  EXPECT_TRUE(c.ok());
+  ArchConfig config = *c;
+  config.input_size = 32;
+  return config;
+}
+
+// Images with structure a teacher can respond to: a bright square on a dark background or
+// the reverse, at a random place; label 1 for the bright square.
+Dataset Synthetic(int count, int size, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Dataset d;
+  d.size = size;
+  d.pixels.resize(static_cast<size_t>(count) * d.image_bytes());
+  for (int i = 0; i < count; ++i) {
+    const int label = i % 2, x0 = static_cast<int>(rng() % (size / 2)), y0 = static_cast<int>(rng() % (size / 2));
+    uint8_t* img = d.pixels.data() + i * d.image_bytes();
+    for (int y = 0; y < size; ++y)
+      for (int x = 0; x < size; ++x)
+        for (int c = 0; c < 3; ++c) {
+          const bool in = x >= x0 && x < x0 + size / 2 && y >= y0 && y < y0 + size / 2;
+          img[(y * size + x) * 3 + c] = static_cast<uint8_t>((in == (label == 1) ? 200 : 40) + rng() % 30);
+        }
+    d.labels.push_back(label);
+    d.files.push_back("synthetic" + std::to_string(i));
+  }
+  return d;
+}
+
+// A random-init student checkpoint as a teacher: BN statistics settled on `data`, and the
+// classifier scaled up so that its outputs are confident and depend on the image.
+std::string MakeTeacher(const std::string& dir, const Dataset& data) {
+  Mbv2RepModel m(SmallConfig());
+  std::mt19937_64 rng(7);
+  InitSscmaParameters(m, rng);
+  Tensor x({static_cast<int>(data.count()), data.size, data.size, 3});
+  for (size_t j = 0; j < data.pixels.size(); ++j) x.data[j] = data.pixels[j] / 255.0f;
+  for (int i = 0; i < 4; ++i) m.Forward(x, true);  // running stats move towards batch stats
+  StateDict state = m.ToStateDict();
+  for (float& v : state.at("head.fc.weight")) v *= 400.0f;
+  EXPECT_TRUE(m.LoadStateDict(state).ok());
+  const std::string path = dir + "/teacher.safetensors";
+  EXPECT_TRUE(SaveModelCheckpoint(path, m, {}).ok());
+  return path;
+}
+
+class DistillSmall : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir();
+    labeled_ = Synthetic(24, 32, 1);
+    unlabeled_ = Synthetic(20, 48, 2);  // larger than the input: crops are resized down
+    std::fill(unlabeled_.labels.begin(), unlabeled_.labels.end(), -1);
+    val_ = Synthetic(10, 32, 3);
+    auto t = Teacher::Load(MakeTeacher(dir_, labeled_), 2);
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    teachers_.push_back(std::move(t).value());
+  }
+  DistillOptions Options(const std::string& out) const {
+    DistillOptions o;
+    o.epochs = 10;
+    o.batch = 8;
+    o.labeled_per_batch = 4;  // 24 / 4 = 6 steps per epoch
+    o.warmup_fraction = 0.0;
+    o.lr = 5e-3;
+    o.seed = 11;
+    o.out_dir = out;
+    o.recipe = "test";
+    return o;
+  }
+  std::string dir_;
+  Dataset labeled_, unlabeled_, val_;
+  std::vector<std::unique_ptr<Teacher>> teachers_;
+};
+
+TEST_F(DistillSmall, StudentApproachesTheTeacher) {
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  Distiller d(SmallConfig(), Options(""), teachers_, labeled_, &unlabeled_, &val_);
+  EXPECT_EQ(d.steps_per_epoch(), 6);
+  std::vector<DistillEpochStats> stats;
+  ASSERT_TRUE(d.Run([&](const DistillEpochStats& s) { stats.push_back(s); }).ok());
+  omp_set_num_threads(threads);
+  ASSERT_EQ(stats.size(), 10u);
+  EXPECT_GT(stats.front().kl, 0.05) << "the teacher is confident, a fresh student is not";
+  EXPECT_LT(stats.back().kl, 0.5 * stats.front().kl);
+  EXPECT_GE(stats.back().val_top1, 0.0);
+  for (const auto& s : stats) EXPECT_TRUE(std::isfinite(s.loss));
+}
+
+TEST_F(DistillSmall, WritesCheckpointsAndLogAndIsDeterministicAcrossThreads) {
+  const int threads = omp_get_max_threads();
+  std::vector<std::vector<float>> finals;
+  for (int run = 0; run < 3; ++run) {
+    omp_set_num_threads(run == 1 ? 1 : 2);
+    DistillOptions o = Options(dir_ + "/run" + std::to_string(run));
+    o.epochs = 1;
+    o.hard_weight = 0.3;
+    o.mixup = 0.3;
+    o.cutmix = 0.3;
+    if (run == 2) o.seed = 12;
+    Distiller d(SmallConfig(), o, teachers_, labeled_, &unlabeled_, &val_);
+    ASSERT_TRUE(d.Run().ok());
+    auto last = safetensors::ReadFile(o.out_dir + "/last.safetensors");
+    ASSERT_TRUE(last.ok()) << last.status().message();
+    EXPECT_TRUE(std::filesystem::exists(o.out_dir + "/best.safetensors"));
+    EXPECT_EQ(last->metadata.at("arch"), "mbv2-rep-0.35");
+    EXPECT_EQ(last->metadata.at("input_size"), "32");
+    EXPECT_EQ(last->metadata.at("distill"), "test");
+    EXPECT_EQ(last->metadata.at("teachers"), "teacher.safetensors");
+    finals.push_back(last->tensors.at("head.fc.weight").AsFloat());
+    std::ifstream log(o.out_dir + "/log.csv");
+    std::string line;
+    std::getline(log, line);
+    EXPECT_EQ(line, "epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds");
+    int rows = 0;
+    while (std::getline(log, line)) ++rows;
+    EXPECT_EQ(rows, 1);
+  }
+  omp_set_num_threads(threads);
+  EXPECT_EQ(finals[0], finals[1]) << "1 and 2 threads must give the same weights";
+  EXPECT_NE(finals[0], finals[2]) << "another seed, another run";
+}
+
+TEST_F(DistillSmall, RejectsBadOptionsAndMismatchedTeachers) {
+  auto bad = [&](auto edit) {
+    DistillOptions o = Options("");
+    ArchConfig c = SmallConfig();
+    edit(o, c);
+    EXPECT_THROW(Distiller(c, o, teachers_, labeled_, &unlabeled_, &val_), std::invalid_argument);
+  };
+  bad([](DistillOptions& o, ArchConfig&) { o.temperature = 0; });
+  bad([](DistillOptions& o, ArchConfig&) { o.labeled_per_batch = 9; });
+  bad([](DistillOptions& o, ArchConfig&) { o.hard_weight = 1.5; });
+  bad([](DistillOptions& o, ArchConfig&) { o.mixup = 0.7, o.cutmix = 0.7; });
+  bad([](DistillOptions& o, ArchConfig&) { o.labeled_area_min = 0; });
+  bad([](DistillOptions&, ArchConfig& c) { c.input_size = 40; });  // the teacher takes 32x32
+  bad([](DistillOptions&, ArchConfig& c) { c.num_classes = 3; });
+  std::vector<std::unique_ptr<Teacher>> none;
+  EXPECT_THROW(Distiller(SmallConfig(), Options(""), none, labeled_, nullptr, nullptr), std::invalid_argument);
+}
+
+// ---- the unlabeled-image loader ----------------------------------------------------------
+
+void WritePpm(const std::string& path, int w, int h, uint8_t value) {
+  std::ofstream out(path, std::ios::binary);
+  out << "P6\n" << w << " " << h << "\n255\n";
+  out << std::string(static_cast<size_t>(w) * h * 3, static_cast<char>(value));
+}
+
+TEST(LoadUnlabeledImages, CapsEachSourceDirectoryAndResizes) {
+  const std::string dir = TempDir();
+  std::filesystem::create_directories(dir + "/a/deeper");
+  std::filesystem::create_directories(dir + "/b");
+  for (int i = 0; i < 5; ++i) WritePpm(dir + "/a/" + std::to_string(i) + ".ppm", 20, 10, static_cast<uint8_t>(10 + i));
+  WritePpm(dir + "/a/deeper/x.ppm", 8, 8, 99);
+  for (int i = 0; i < 2; ++i) WritePpm(dir + "/b/" + std::to_string(i) + ".ppm", 16, 16, static_cast<uint8_t>(50 + i));
+  WritePpm(dir + "/top.ppm", 4, 4, 77);
+  std::ofstream(dir + "/notes.txt") << "not an image";
+  auto all = LoadUnlabeledImages(dir, 12, 0, 1);
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(all->count(), 9u);
+  EXPECT_EQ(all->size, 12);
+  auto capped = LoadUnlabeledImages(dir, 12, 3, 1);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->count(), 3u + 2u + 1u);  // a (6 images, nested ones included) capped at 3
+  for (int32_t l : capped->labels) EXPECT_EQ(l, -1);
+  for (size_t i = 0; i < capped->count(); ++i) {  // flat images stay flat after the resize
+    const uint8_t* img = capped->image(i);
+    EXPECT_EQ(img[0], img[capped->image_bytes() - 1]) << capped->files[i];
+  }
+  auto again = LoadUnlabeledImages(dir, 12, 3, 1);
+  EXPECT_EQ(again->files, capped->files) << "the cap's choice depends only on the seed";
+  std::ofstream(dir + "/b/broken.png") << "not a png";
+  auto broken = LoadUnlabeledImages(dir, 12, 0, 1);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("broken.png"), std::string::npos) << broken.status().message();
+  EXPECT_FALSE(LoadUnlabeledImages(dir + "/missing", 12, 0, 1).ok());
+}
+
+}  // namespace
+}  // namespace personcls

@@ -1,0 +1,104 @@
+// The embedded default model through the CLI: classify / eval / info / bench without --model,
+// and `personcls distill` end to end on a few vww01-dev images.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "formats/safetensors/safetensors.h"
+#include "personcls/default_model.h"
+#include "test_util.h"
+#include "tools/cli_run.h"
+
+namespace personcls {
+namespace {
+
+using testing::ExpectCliError;
+using testing::RunCli;
+using testing::RunResult;
+using testing::SharedPath;
+
+TEST(DefaultModelCli, ClassifyWithoutModelUsesTheEmbeddedBytes) {
+  PCLS_REQUIRE_SHARED("images/COCO_train2014_000000000389.jpg");
+  // The embedded bytes written to a file and given as --model classify the same.
+  const std::string dir = testing::TempDir();
+  const auto bytes = DefaultModelTflite();
+  testing::WriteFileBytes(dir + "/default.tflite", std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  const RunResult def = RunCli("classify --json " + SharedPath("images"));
+  const RunResult given = RunCli("classify --json --model " + dir + "/default.tflite " + SharedPath("images"));
+  ASSERT_EQ(def.exit_code, 0) << def.err;
+  ASSERT_EQ(given.exit_code, 0) << given.err;
+  EXPECT_EQ(def.out, given.out);
+  const auto j = nlohmann::json::parse(def.out);
+  ASSERT_EQ(j.size(), 6u);
+  // TinyMaix's samples: 389, 1943 and 2992 show people; 250, 384 and 1111 do not.
+  int right = 0;
+  for (const auto& p : j) {
+    const std::string file = p["file"];
+    const bool person = file.find("389") != std::string::npos || file.find("1943") != std::string::npos || file.find("2992") != std::string::npos;
+    right += (p["label"] == "Person") == person;
+  }
+  EXPECT_GE(right, 4) << def.out;
+}
+
+TEST(DefaultModelCli, EvalInfoAndBenchWithoutModel) {
+  PCLS_REQUIRE_SHARED("data/vww01-dev/labels.csv");
+  const RunResult eval = RunCli("eval --json --data " + SharedPath("data/vww01-dev"));
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  const double acc = nlohmann::json::parse(eval.out)["accuracy"];
+  EXPECT_GT(acc, 0.6) << "the default model was trained on these images";
+  const RunResult info = RunCli("info");
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  for (const char* s : {"embedded default model", "MobileNetV2-0.35-Rep", "accuracy:", "made:", "reproduce:    scripts/make_default_model.sh",
+                        "metadata:     teachers = mlperf_vww_96_float.tflite,tinymaix_vww96_f.tflite", "metadata:     arch = mbv2-rep-0.35"})
+    EXPECT_NE(info.out.find(s), std::string::npos) << s << "\n" << info.out;
+  const RunResult json = RunCli("info --json");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["model"], "(embedded default model)");
+  EXPECT_EQ(j["default_model"]["reproduce"], "scripts/make_default_model.sh");
+  EXPECT_EQ(j["inputs"][0]["type"], "int8");
+  EXPECT_NE(j["metadata"]["distill"].get<std::string>().find("arch=mbv2-rep-0.35"), std::string::npos);
+  const RunResult bench = RunCli("bench --runs 3");
+  EXPECT_EQ(bench.exit_code, 0) << bench.err;
+}
+
+TEST(DefaultModelCli, DistillEndToEnd) {
+  PCLS_REQUIRE_SHARED("models/mlperf_vww_96_float.tflite");
+  // 8 labelled and 4 validation images of vww01-dev (links plus labels.csv), 2 steps.
+  const std::string dir = testing::TempDir(), dev = SharedPath("data/vww01-dev");
+  std::ifstream labels(dev + "/labels.csv");
+  std::string line;
+  std::getline(labels, line);
+  for (const char* split : {"train", "val"}) {
+    std::filesystem::create_directories(dir + "/" + split);
+    std::ofstream out(dir + "/" + split + "/labels.csv");
+    out << "file,label\n";
+    for (int i = 0; i < (split[0] == 't' ? 8 : 4) && std::getline(labels, line); ++i) {
+      const std::string file = line.substr(0, line.find(','));
+      std::filesystem::create_symlink(dev + "/" + file, dir + "/" + split + "/" + file);
+      out << line << "\n";
+    }
+  }
+  const std::string teachers = " --teacher " + SharedPath("models/mlperf_vww_96_float.tflite") + " --teacher " + SharedPath("models/tinymaix_vww96_q.tflite");
+  const std::string common = teachers + " --data " + dir + "/train --epochs 1 --batch 4 --hard-weight 0.3 --mixup 0.5";
+  const RunResult r = RunCli("distill" + common + " --val " + dir + "/val --out " + dir + "/run");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("teacher ensemble (mean probabilities): val_top1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("epoch   1/1  it      2"), std::string::npos) << r.out;
+  auto last = safetensors::ReadFile(dir + "/run/last.safetensors");
+  ASSERT_TRUE(last.ok()) << last.status().message();
+  EXPECT_EQ(last->metadata.at("teachers"), "mlperf_vww_96_float.tflite,tinymaix_vww96_q.tflite");
+  EXPECT_TRUE(std::filesystem::exists(dir + "/run/best.safetensors"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/run/log.csv"));
+  // The checkpoint runs as a model and carries its provenance into `info`.
+  const RunResult info = RunCli("info --model " + dir + "/run/last.safetensors");
+  EXPECT_NE(info.out.find("metadata:     teachers = mlperf_vww_96_float.tflite,tinymaix_vww96_q.tflite"), std::string::npos) << info.out;
+  // Bad input: one line naming the problem.
+  ExpectCliError(RunCli("distill --teacher " + dir + "/missing.tflite --data " + dir + "/train --out " + dir + "/r2"), "missing.tflite");
+  ExpectCliError(RunCli("distill" + teachers + " --data " + dir + "/train --hard-weight 2 --out " + dir + "/r3"), "hard weight");
+  ExpectCliError(RunCli("distill" + teachers + " --data " + dir + "/nothing --out " + dir + "/r4"), "nothing");
+}
+
+}  // namespace
+}  // namespace personcls

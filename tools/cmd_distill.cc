@@ -1,0 +1,125 @@
+// personcls distill: trains a MobileNetV2-Rep student on the averaged soft outputs of
+// teacher models run through the personcls runtime (src/distill/distiller.h), and writes
+// RUN/{best,last}.safetensors and RUN/log.csv.
+#include <fmt/core.h>
+#include <omp.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "distill/distiller.h"
+#include "nn/dataset.h"
+#include "personcls/arch.h"
+
+namespace personcls::cli {
+
+void RegisterDistill(CLI::App& app) {
+  struct Args {
+    std::vector<std::string> teachers, unlabeled;
+    std::string arch = "mbv2-rep-0.35", data, val, out;
+    int threads = 0, max_per_dir = 0, unlabeled_size = 128;
+    bool no_flip = false;
+    DistillOptions o;
+  };
+  auto a = std::make_shared<Args>();
+  DistillOptions& o = a->o;
+  CLI::App* cmd = app.add_subcommand("distill", "Distill teacher models into a MobileNetV2-Rep student (function matching)");
+  cmd->add_option("--teacher", a->teachers, "Teacher model (.tflite float32/int8 or checkpoint); repeat for an ensemble")->required();
+  cmd->add_option("--arch", a->arch, "Student architecture (mbv2-rep-0.35 | mbv2-rep-0.5 | mbv2-rep-1.0)")->capture_default_str();
+  cmd->add_option("--data", a->data, "Labelled images (DIR/labels.csv or DIR/<class>/*)")->required();
+  cmd->add_option("--unlabeled", a->unlabeled, "Directory of unlabeled images (recursive); repeatable");
+  cmd->add_option("--unlabeled-max-per-dir", a->max_per_dir, "Keep at most N images of each sub-directory of an --unlabeled DIR (0: all)")
+      ->capture_default_str();
+  cmd->add_option("--unlabeled-size", a->unlabeled_size, "Unlabeled images are stretched to this square size before cropping")->capture_default_str();
+  cmd->add_option("--val", a->val, "Validation directory (top-1 per epoch, best.safetensors)");
+  cmd->add_option("--out", a->out, "Run directory (checkpoints, log.csv)")->required();
+  cmd->add_option("--epochs", o.epochs, "Epochs (one epoch = one pass over the labelled images)")->capture_default_str();
+  cmd->add_option("--batch", o.batch, "Images per step")->capture_default_str();
+  cmd->add_option("--labeled-per-batch", o.labeled_per_batch, "Labelled images per step when --unlabeled is given")->capture_default_str();
+  cmd->add_option("--lr", o.lr, "AdamW peak learning rate")->capture_default_str();
+  cmd->add_option("--wd", o.weight_decay, "AdamW decoupled weight decay")->capture_default_str();
+  cmd->add_option("--warmup", o.warmup_fraction, "Share of all steps spent in linear warm-up (then cosine)")->capture_default_str();
+  cmd->add_option("--temperature", o.temperature, "Softmax temperature of teachers and student")->capture_default_str();
+  cmd->add_option("--hard-weight", o.hard_weight, "Weight h of hard-label cross-entropy on labelled views ((1-h) KL + h CE)")->capture_default_str();
+  cmd->add_option("--labeled-area", o.labeled_area_min, "Smallest crop area (share) of labelled images")->capture_default_str();
+  cmd->add_option("--unlabeled-area", o.unlabeled_area_min, "Smallest crop area (share) of unlabeled images")->capture_default_str();
+  cmd->add_option("--jitter", o.jitter, "Colour jitter strength (brightness/contrast/saturation x U(1-s, 1+s))")->capture_default_str();
+  cmd->add_flag("--no-flip", a->no_flip, "No horizontal flips");
+  cmd->add_option("--mixup", o.mixup, "Probability that a batch is mixed by mixup")->capture_default_str();
+  cmd->add_option("--cutmix", o.cutmix, "Probability that a batch is mixed by cutmix")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed of init, sampling and augmentation")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "OpenMP threads (0: default); results do not depend on it");
+  cmd->callback([a] {
+    DistillOptions& o = a->o;
+    if (a->threads < 0) throw CliError{"--threads must be >= 0"};
+    if (a->threads > 0) omp_set_num_threads(a->threads);
+    if (a->unlabeled_size < 8) throw CliError{"--unlabeled-size must be >= 8"};
+    auto arch = ArchFromName(a->arch);
+    if (!arch.ok()) throw CliError{arch.status().message()};
+    const ArchConfig config = *arch;
+    o.flip = !a->no_flip;
+    o.out_dir = a->out;
+    while (o.out_dir.size() > 1 && o.out_dir.back() == '/') o.out_dir.pop_back();
+    o.version = PERSONCLS_VERSION;
+    std::string teachers;
+    for (const auto& t : a->teachers) teachers += (teachers.empty() ? "" : "+") + std::filesystem::path(t).filename().string();
+    o.recipe = fmt::format("arch={} teachers={} epochs={} batch={} labeled_per_batch={} lr={} wd={} warmup={} T={} hard={} area={}/{} jitter={} flip={} "
+                           "mixup={} cutmix={} unlabeled_dirs={} max_per_dir={} seed={}",
+                           config.name, teachers, o.epochs, o.batch, o.labeled_per_batch, o.lr, o.weight_decay, o.warmup_fraction, o.temperature,
+                           o.hard_weight, o.labeled_area_min, o.unlabeled_area_min, o.jitter, o.flip ? 1 : 0, o.mixup, o.cutmix, a->unlabeled.size(),
+                           a->max_per_dir, o.seed);
+    std::vector<std::unique_ptr<Teacher>> teacher_models;
+    for (const auto& path : a->teachers) {
+      auto t = Teacher::Load(path, omp_get_max_threads());
+      if (!t.ok()) throw CliError{t.status().message()};
+      teacher_models.push_back(std::move(t).value());
+    }
+    auto labeled = LoadDataset(a->data, config.input_size, config.num_classes, false);
+    if (!labeled.ok()) throw CliError{labeled.status().message()};
+    std::optional<Dataset> unlabeled, val;
+    for (const auto& dir : a->unlabeled) {
+      auto u = LoadUnlabeledImages(dir, a->unlabeled_size, a->max_per_dir, o.seed);
+      if (!u.ok()) throw CliError{u.status().message()};
+      if (!unlabeled) {
+        unlabeled = std::move(*u);
+      } else {
+        unlabeled->pixels.insert(unlabeled->pixels.end(), u->pixels.begin(), u->pixels.end());
+        unlabeled->labels.insert(unlabeled->labels.end(), u->labels.begin(), u->labels.end());
+        unlabeled->files.insert(unlabeled->files.end(), u->files.begin(), u->files.end());
+      }
+    }
+    if (!a->val.empty()) {
+      auto v = LoadDataset(a->val, config.input_size, config.num_classes, false);
+      if (!v.ok()) throw CliError{v.status().message()};
+      val = std::move(*v);
+      auto scores = ScoreTeachers(teacher_models, *val);
+      if (!scores.ok()) throw CliError{scores.status().message()};
+      for (size_t i = 0; i < teacher_models.size(); ++i)
+        fmt::print("teacher {}: val_top1 {:.2f} %\n", teacher_models[i]->path(), 100.0 * (*scores)[i]);
+      fmt::print("teacher ensemble (mean probabilities): val_top1 {:.2f} %\n", 100.0 * scores->back());
+    }
+    std::unique_ptr<Distiller> distiller;
+    try {
+      distiller = std::make_unique<Distiller>(config, o, teacher_models, *labeled, unlabeled ? &*unlabeled : nullptr, val ? &*val : nullptr);
+    } catch (const std::invalid_argument& e) {
+      throw CliError{e.what()};
+    }
+    fmt::print(stderr, "distill: {} labelled, {} unlabeled, {} teachers, {} {}x{}, batch {}, {} steps/epoch, {} threads\n", labeled->count(),
+               unlabeled ? unlabeled->count() : 0, teacher_models.size(), config.name, config.input_size, config.input_size, o.batch,
+               distiller->steps_per_epoch(), omp_get_max_threads());
+    auto on_epoch = [&](const DistillEpochStats& s) {
+      std::string val_text = s.val_top1 >= 0 ? fmt::format("  val_top1 {:.2f} %", 100.0 * s.val_top1) : "";
+      fmt::print("epoch {:>3}/{}  it {:>6}  lr {:.3g}  loss {:.4f}  kl {:.4f}  agree {:.2f} %{}  {:.1f} s  {:.1f} img/s\n", s.epoch, o.epochs,
+                 s.iterations, s.lr, s.loss, s.kl, 100.0 * s.teacher_agreement, val_text, s.seconds,
+                 s.seconds > 0 ? distiller->steps_per_epoch() * o.batch / s.seconds : 0.0);
+      std::fflush(stdout);
+    };
+    Status s = distiller->Run(on_epoch);
+    if (!s.ok()) throw CliError{s.message()};
+    if (val) fmt::print("best val_top1 {:.2f} % at epoch {}\n", 100.0 * distiller->best_val_top1(), distiller->best_epoch());
+    fmt::print("wrote {}/last.safetensors{}\n", o.out_dir, val ? " and best.safetensors" : "");
+  });
+}
+
+}  // namespace personcls::cli
