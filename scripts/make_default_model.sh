@@ -10,12 +10,14 @@
 # personcls version (any thread count).
 # Usage: scripts/make_default_model.sh [WORK_DIR]   (default /tmp/personcls_default_model)
 # Environment: PERSONCLS (default build/personcls), SHARED (default ../shared),
-#   DISTILL_EPOCHS, DISTILL_ARCH, DISTILL_SEED (recipe.sh defaults).
+#   DISTILL_EPOCHS, DISTILL_ARCH, DISTILL_SEED (recipe.sh defaults), OUT_STEM (default
+#   src/default_model/default_model: where the C source goes).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${PERSONCLS:-$root/build/personcls}"
 shared="$(cd "${SHARED:-$root/../shared}" && pwd)"
 work="${1:-/tmp/personcls_default_model}"
+stem="${OUT_STEM:-$root/src/default_model/default_model}"
 [ -x "$bin" ] || { echo "make_default_model.sh: $bin not found (build personcls first: scripts/setup.sh)" >&2; exit 1; }
 # shellcheck source=default_model/recipe.sh
 source "$root/scripts/default_model/recipe.sh"
@@ -25,6 +27,6 @@ mkdir -p "$work"
 # A stable name for the checkpoint: the exported description quotes it.
 cp "$work/run/last.safetensors" "$work/default_model.safetensors"
 (cd "$work" && "$bin" export --format c --model default_model.safetensors --calib "$shared/data/vww01-dev" --images 100 \
-  --symbol pcls_default_model --out "$root/src/default_model/default_model")
+  --symbol pcls_default_model --out "$stem")
 "$bin" eval --model "$work/default_model.safetensors" --data "$shared/data/vww01-dev" | sed -n 's/^accuracy/float32 on vww01-dev (trained on it): &/p'
-echo "make_default_model.sh: wrote src/default_model/default_model.{h,cc}; rebuild personcls to embed it" >&2
+echo "make_default_model.sh: wrote $stem.{h,cc}; rebuild personcls to embed it" >&2
