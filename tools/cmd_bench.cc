@@ -45,14 +45,15 @@ void RegisterBench(CLI::App& app) {
     }
     std::sort(ms.begin(), ms.end());
     const double median = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+    const std::string name = args->model.model.empty() ? "embedded default model" : args->model.model;
     if (args->json) {
-      nlohmann::json j{{"model", args->model.model}, {"threads", args->model.threads}, {"kernels", args->model.kernels}, {"runs", args->runs},
+      nlohmann::json j{{"model", name}, {"threads", args->model.threads}, {"kernels", args->model.kernels}, {"runs", args->runs},
                        {"min_ms", ms.front()},       {"median_ms", median},             {"max_ms", ms.back()},             {"macs", it.total_macs()}};
       fmt::print("{}\n", j.dump(2));
       return;
     }
     fmt::print("{}: {} threads, {} kernels, {} runs: min {:.3f} ms, median {:.3f} ms, max {:.3f} ms ({:.2f} GMAC/s at median)\n",
-               args->model.model, args->model.threads, args->model.kernels, args->runs, ms.front(), median, ms.back(),
+               name, args->model.threads, args->model.kernels, args->runs, ms.front(), median, ms.back(),
                it.total_macs() / (median * 1e6));
   });
 }

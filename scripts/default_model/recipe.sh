@@ -5,6 +5,6 @@ DISTILL_TEACHERS=("$shared/models/mlperf_vww_96_float.tflite" "$shared/models/ti
 # The pool's sources are its sub-directories; at most 600 images of each, so that INRIA
 # pedestrian crops and the CCTV scenes do not dominate.
 DISTILL_UNLABELED=("$shared/data/pool/images")
-DISTILL_FLAGS=(--arch "${DISTILL_ARCH:-mbv2-rep-0.35}" --epochs "${DISTILL_EPOCHS:-30}" --batch 64 --labeled-per-batch 24
+DISTILL_FLAGS=(--arch "${DISTILL_ARCH:-mbv2-rep-0.35}" --epochs "${DISTILL_EPOCHS:-60}" --batch 64 --labeled-per-batch 24
   --lr 5e-3 --wd 0.05 --warmup 0.05 --temperature 1 --hard-weight 0.3 --labeled-area 0.6 --unlabeled-area 0.35 --jitter 0.3
   --unlabeled-max-per-dir 600 --unlabeled-size 128 --seed "${DISTILL_SEED:-1}")
