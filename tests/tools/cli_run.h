@@ -40,11 +40,13 @@ inline RunResult RunCli(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir + "/out"), slurp(dir + "/err")};
 }
 
-// A failed run that printed exactly one error line containing `fragment`.
+// A failed run that printed exactly one error line containing `fragment`, and did not die
+// of an uncaught exception.
 inline void ExpectCliError(const RunResult& r, const std::string& fragment) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.find("terminate"), std::string::npos) << r.err;
 }
 
 }  // namespace personcls::testing

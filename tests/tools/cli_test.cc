@@ -18,6 +18,7 @@
 namespace personcls {
 namespace {
 
+using testing::ExpectCliError;
 using testing::RunCli;
 using testing::RunResult;
 using testing::SharedPath;
@@ -39,13 +40,6 @@ double GoldenAccuracy(const std::string& golden) {
     ++total;
   }
   return static_cast<double>(correct) / total;
-}
-
-void ExpectOneLineError(const RunResult& r, const std::string& fragment) {
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
-  EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_EQ(r.err.find("terminate"), std::string::npos) << r.err;
 }
 
 class EvalMatchesGoldens : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
@@ -100,7 +94,7 @@ TEST(Cli, ClassifyPlainLineAndCustomLabels) {
   EXPECT_EQ(r.out.rfind(img + "\t", 0), 0u) << r.out;
   EXPECT_TRUE(r.out.find("\tyes\t") != std::string::npos || r.out.find("\tno\t") != std::string::npos) << r.out;
   const RunResult bad = RunCli("classify --labels 'a,b,c' --model " + SharedPath("models/mlperf_vww_96_float.tflite") + " " + img);
-  ExpectOneLineError(bad, "3 labels but the model has 2 outputs");
+  ExpectCliError(bad, "3 labels but the model has 2 outputs");
 }
 
 TEST(Cli, InfoJsonReportsCostsAndQuantization) {
@@ -130,7 +124,7 @@ TEST(Cli, InfoArchPrintsPublishedFigures) {
   const RunResult small = RunCli("info --arch mbv2-rep-0.35 --input 64 --classes 10 --gray");
   ASSERT_EQ(small.exit_code, 0) << small.err;
   EXPECT_NE(small.out.find("64x64x1, 10 classes"), std::string::npos) << small.out;
-  ExpectOneLineError(RunCli("info --arch mbv2-rep-3.0"), "unknown architecture 'mbv2-rep-3.0'");
+  ExpectCliError(RunCli("info --arch mbv2-rep-3.0"), "unknown architecture 'mbv2-rep-3.0'");
 }
 
 TEST(Cli, BenchReportsLatency) {
@@ -145,9 +139,9 @@ TEST(Cli, BenchReportsLatency) {
 TEST(Cli, BadInputsGiveOneLineErrors) {
   const std::string dir = testing::TempDir();
   testing::WriteFileBytes(dir + "/empty.tflite", {});
-  ExpectOneLineError(RunCli("info --model " + dir + "/empty.tflite"), "empty.tflite: empty file");
-  ExpectOneLineError(RunCli("info --model " + dir + "/missing.tflite"), "missing.tflite: cannot open");
-  ExpectOneLineError(RunCli("info --model " + dir), "is a directory");
+  ExpectCliError(RunCli("info --model " + dir + "/empty.tflite"), "empty.tflite: empty file");
+  ExpectCliError(RunCli("info --model " + dir + "/missing.tflite"), "missing.tflite: cannot open");
+  ExpectCliError(RunCli("info --model " + dir), "is a directory");
   if (!testing::HaveShared()) return;
   const std::string model = SharedPath("models/mlperf_vww_96_int8.tflite");
   auto jpeg = testing::ReadFileBytes(SharedPath("images/COCO_train2014_000000000250.jpg"));
@@ -156,10 +150,10 @@ TEST(Cli, BadInputsGiveOneLineErrors) {
   const RunResult r = RunCli("classify --model " + model + " " + dir + "/half.jpg");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("half.jpg"), std::string::npos) << r.err;
-  ExpectOneLineError(RunCli("eval --model " + model + " --data " + dir), "labels.csv: cannot open");
+  ExpectCliError(RunCli("eval --model " + model + " --data " + dir), "labels.csv: cannot open");
   std::ofstream(dir + "/labels.csv") << "file,label\nx.bin,seven\n";
-  ExpectOneLineError(RunCli("eval --model " + model + " --data " + dir), "labels.csv:2: label 'seven' is not an integer");
-  ExpectOneLineError(RunCli("bench --runs 0 --model " + model), "--runs must be");
+  ExpectCliError(RunCli("eval --model " + model + " --data " + dir), "labels.csv:2: label 'seven' is not an integer");
+  ExpectCliError(RunCli("bench --runs 0 --model " + model), "--runs must be");
 }
 
 TEST(Cli, NormalizationFromModelMetadataEqualsFlags) {
@@ -186,7 +180,7 @@ TEST(Cli, NormalizationFromModelMetadataEqualsFlags) {
   std::string bad = "mean=oops";
   g.metadata["normalization"] = std::vector<uint8_t>(bad.begin(), bad.end());
   testing::WriteFileBytes(dir + "/bad.tflite", *tflite_format::WriteTflite(g));
-  ExpectOneLineError(RunCli("classify --model " + dir + "/bad.tflite " + image), "metadata 'normalization'");
+  ExpectCliError(RunCli("classify --model " + dir + "/bad.tflite " + image), "metadata 'normalization'");
 }
 
 TEST(Cli, HelpAndUsage) {
@@ -221,7 +215,7 @@ TEST(Cli, ConvertPthToSafetensors) {
   }
   const std::string dir = testing::TempDir();
   testing::WriteFileBytes(dir + "/junk.pth", {1, 2, 3, 4});
-  ExpectOneLineError(RunCli("convert " + dir + "/junk.pth --out " + dir + "/junk.safetensors"), "junk.pth: not a valid zip archive");
+  ExpectCliError(RunCli("convert " + dir + "/junk.pth --out " + dir + "/junk.safetensors"), "junk.pth: not a valid zip archive");
   EXPECT_FALSE(testing::FileExists(dir + "/junk.safetensors"));
 }
 
@@ -271,9 +265,9 @@ TEST(Cli, TrainWritesCheckpointsAndLog) {
   // Resuming a finished run trains nothing more; a bad --augment is a one-line error.
   const RunResult again = RunCli("train --input 16 --epochs 2 --data " + dir + "/train --val " + dir + "/val --resume " + run);
   EXPECT_EQ(again.exit_code, 0) << again.err;
-  ExpectOneLineError(RunCli("train --input 16 --augment crop --data " + dir + "/train --val " + dir + "/val --out " + run),
+  ExpectCliError(RunCli("train --input 16 --augment crop --data " + dir + "/train --val " + dir + "/val --out " + run),
                      "--augment: unknown op 'crop'");
-  ExpectOneLineError(RunCli("train --input 16 --mix blend --data " + dir + "/train --val " + dir + "/val --out " + run), "--mix must be");
+  ExpectCliError(RunCli("train --input 16 --mix blend --data " + dir + "/train --val " + dir + "/val --out " + run), "--mix must be");
 }
 
 TEST(Cli, AugmentPreviewWritesAGrid) {
@@ -290,8 +284,8 @@ TEST(Cli, AugmentPreviewWritesAGrid) {
   ASSERT_EQ(RunCli("augment-preview --data " + data + " --out " + dir + "/c.png --n 6 --cols 3 --seed 3").exit_code, 0);
   EXPECT_EQ(testing::ReadFileBytes(dir + "/a.png"), testing::ReadFileBytes(dir + "/b.png"));
   EXPECT_NE(testing::ReadFileBytes(dir + "/a.png"), testing::ReadFileBytes(dir + "/c.png"));
-  ExpectOneLineError(RunCli("augment-preview --data " + data + " --out " + dir + "/d.png --augment sscma,blur"), "unknown op 'blur'");
-  ExpectOneLineError(RunCli("augment-preview --data " + dir + "/missing --out " + dir + "/d.png"), "missing: not a directory");
+  ExpectCliError(RunCli("augment-preview --data " + data + " --out " + dir + "/d.png --augment sscma,blur"), "unknown op 'blur'");
+  ExpectCliError(RunCli("augment-preview --data " + dir + "/missing --out " + dir + "/d.png"), "missing: not a directory");
 }
 
 }  // namespace

@@ -12,15 +12,10 @@
 namespace personcls {
 namespace {
 
+using testing::ExpectCliError;
 using testing::RunCli;
 using testing::RunResult;
 using testing::SharedPath;
-
-void ExpectError(const RunResult& r, const std::string& fragment) {
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find(fragment), std::string::npos) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
 
 // input [1,8,8,3] -> CONV 1x1 (3->2, RELU): channel 0 = red, channel 1 = blue -> MEAN ->
 // FC -> SOFTMAX (2 outputs: Person = red minus blue) or LOGISTIC (1 output: red - 0.5).
@@ -89,11 +84,11 @@ TEST(CliExplain, WritesHeatmapOfTheInputSizeOnTheEvidence) {
 TEST(CliExplain, BadInputsGiveOneLineErrors) {
   const std::string dir = testing::TempDir();
   const std::string model = WriteTinyModel(dir, 2), image = WriteHalves(dir + "/h.png", 8, 8);
-  ExpectError(RunCli("explain --model " + model + " " + image + " --out " + dir + "/x.png --class 2"), "--class 2 out of range");
-  ExpectError(RunCli("explain --model " + model + " " + dir + "/nope.png --out " + dir + "/x.png"), "nope.png: cannot open");
-  ExpectError(RunCli("explain --model " + model + " " + image + " --out " + dir + "/no/x.png"), "no/x.png");
-  ExpectError(RunCli("explain --model " + model + " " + image + " --out " + dir + "/x.png --score raw"), "--score must be");
-  ExpectError(RunCli("explain " + image + " --out " + dir + "/x.png --model " + dir + "/h.png"), "h.png");
+  ExpectCliError(RunCli("explain --model " + model + " " + image + " --out " + dir + "/x.png --class 2"), "--class 2 out of range");
+  ExpectCliError(RunCli("explain --model " + model + " " + dir + "/nope.png --out " + dir + "/x.png"), "nope.png: cannot open");
+  ExpectCliError(RunCli("explain --model " + model + " " + image + " --out " + dir + "/no/x.png"), "no/x.png");
+  ExpectCliError(RunCli("explain --model " + model + " " + image + " --out " + dir + "/x.png --score raw"), "--score must be");
+  ExpectCliError(RunCli("explain " + image + " --out " + dir + "/x.png --model " + dir + "/h.png"), "h.png");
 }
 
 // The MLPerf models on real photos: a heatmap of the photo's size that is not blank, the
@@ -157,7 +152,7 @@ TEST(CliReport, EvalWritesTheHtmlReport) {
   size_t thumbs = 0;
   for (size_t at = html.find("data:image/png;base64,"); at != std::string::npos; at = html.find("data:image/png;base64,", at + 1)) ++thumbs;
   EXPECT_EQ(thumbs, 72u);
-  ExpectError(RunCli("eval --model " + SharedPath("models/mlperf_vww_96_int8.tflite") + " --data " + SharedPath("data/vww01-dev") +
+  ExpectCliError(RunCli("eval --model " + SharedPath("models/mlperf_vww_96_int8.tflite") + " --data " + SharedPath("data/vww01-dev") +
                      " --report " + dir + "/missing/r.html"),
               "missing/r.html");
 }
@@ -219,7 +214,7 @@ TEST(CliClassify, SigmoidModelsAndSummaryWithErrors) {
 TEST(CliClassify, ThresholdNeedsABinaryModel) {
   PCLS_REQUIRE_SHARED("models/sscma_mbv2_0.35_rep_cifar10_int8.tflite");
   PCLS_REQUIRE_SHARED("images/COCO_train2014_000000000250.jpg");
-  ExpectError(RunCli("classify --threshold 0.5 --model " + SharedPath("models/sscma_mbv2_0.35_rep_cifar10_int8.tflite") + " " +
+  ExpectCliError(RunCli("classify --threshold 0.5 --model " + SharedPath("models/sscma_mbv2_0.35_rep_cifar10_int8.tflite") + " " +
                      SharedPath("images/COCO_train2014_000000000250.jpg")),
               "--threshold needs a binary model");
 }
