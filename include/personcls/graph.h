@@ -98,6 +98,11 @@ struct Graph {
 
   // `bytes` zeroed bytes, 16-byte aligned, owned by `storage` (for constant tensor data).
   uint8_t* AllocateConstant(size_t bytes);
+  // Appends a constant tensor holding a 16-byte aligned copy of `data` (`size` bytes, owned
+  // by `storage`); returns its index.
+  int AddConstant(std::string name, DType dtype, std::vector<int32_t> shape, const void* data, size_t size);
+  // Appends an op (executed after the ops already present); returns its index.
+  int AddOp(OpType type, std::vector<int> op_inputs, std::vector<int> op_outputs, OpOptions options = {});
 };
 
 }  // namespace personcls

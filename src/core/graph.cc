@@ -1,6 +1,7 @@
 #include "personcls/graph.h"
 
 #include <cstdint>
+#include <cstring>
 #include <set>
 
 namespace personcls {
@@ -82,6 +83,28 @@ uint8_t* Graph::AllocateConstant(size_t bytes) {
   uint8_t* aligned = block.get() + (16 - reinterpret_cast<uintptr_t>(block.get()) % 16) % 16;
   storage.push_back(std::shared_ptr<const void>(block, aligned));
   return aligned;
+}
+
+int Graph::AddConstant(std::string name, DType dtype, std::vector<int32_t> shape, const void* data, size_t size) {
+  uint8_t* aligned = AllocateConstant(size);
+  if (size > 0) std::memcpy(aligned, data, size);
+  TensorDesc t;
+  t.name = std::move(name);
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  t.data = aligned;
+  tensors.push_back(std::move(t));
+  return static_cast<int>(tensors.size()) - 1;
+}
+
+int Graph::AddOp(OpType type, std::vector<int> op_inputs, std::vector<int> op_outputs, OpOptions options) {
+  OpDesc op;
+  op.type = type;
+  op.inputs = std::move(op_inputs);
+  op.outputs = std::move(op_outputs);
+  op.options = options;
+  ops.push_back(std::move(op));
+  return static_cast<int>(ops.size()) - 1;
 }
 
 }  // namespace personcls

@@ -1,7 +1,6 @@
 #include "personcls/arch.h"
 
 #include <cmath>
-#include <cstring>
 #include <memory>
 
 namespace personcls {
@@ -101,25 +100,11 @@ class DeployGraphBuilder {
 
   template <typename T>
   int Constant(DType type, std::vector<int32_t> shape, const std::vector<T>& values, const std::string& name) {
-    // 16-byte aligned copy owned by the graph.
-    uint8_t* aligned = g_.AllocateConstant(values.size() * sizeof(T));
-    if (!values.empty()) std::memcpy(aligned, values.data(), values.size() * sizeof(T));
-    TensorDesc t;
-    t.name = name;
-    t.dtype = type;
-    t.shape = std::move(shape);
-    t.data = aligned;
-    g_.tensors.push_back(std::move(t));
-    return static_cast<int>(g_.tensors.size()) - 1;
+    return g_.AddConstant(name, type, std::move(shape), values.data(), values.size() * sizeof(T));
   }
 
   void Op(OpType type, std::vector<int> inputs, int output, OpOptions options = {}) {
-    OpDesc op;
-    op.type = type;
-    op.inputs = std::move(inputs);
-    op.outputs = {output};
-    op.options = options;
-    g_.ops.push_back(std::move(op));
+    g_.AddOp(type, std::move(inputs), {output}, options);
   }
 
   // [PAD +] CONV_2D 3x3 + activation; returns the output tensor.

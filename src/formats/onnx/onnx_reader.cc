@@ -170,26 +170,11 @@ class Reader {
 
   template <typename T>
   int NewConst(const std::string& name, DType type, std::vector<int32_t> shape, const std::vector<T>& data) {
-    auto storage = std::shared_ptr<T[]>(new T[std::max<size_t>(data.size(), 1)]());  // new[] aligns to 16 bytes
-    std::copy(data.begin(), data.end(), storage.get());
-    TensorDesc t;
-    t.name = name;
-    t.dtype = type;
-    t.shape = std::move(shape);
-    t.data = reinterpret_cast<const uint8_t*>(storage.get());
-    g_.storage.push_back(std::shared_ptr<const void>(storage, storage.get()));
-    g_.tensors.push_back(std::move(t));
-    return static_cast<int>(g_.tensors.size()) - 1;
+    return g_.AddConstant(name, type, std::move(shape), data.data(), data.size() * sizeof(T));
   }
 
   int AddOp(OpType type, std::vector<int> inputs, int output, OpOptions options = {}) {
-    OpDesc op;
-    op.type = type;
-    op.inputs = std::move(inputs);
-    op.outputs = {output};
-    op.options = options;
-    g_.ops.push_back(std::move(op));
-    return static_cast<int>(g_.ops.size()) - 1;
+    return g_.AddOp(type, std::move(inputs), {output}, options);
   }
 
   // Defines the node's output 0 as a new activation written by a new op.
