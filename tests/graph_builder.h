@@ -61,4 +61,23 @@ class GraphBuilder {
   Graph graph_;
 };
 
+// A tiny valid int8 model: input [1,4,4,2] (scale 0.02, zp -3) -> CONV_2D 1x1 (3 filters,
+// per-channel scales, ReLU) -> MEAN over H,W -> SOFTMAX [1,3] (scale 1/256, zp -128).
+// Used by the TFLite reader tests and as a fuzz seed.
+inline Graph TinyInt8Graph() {
+  GraphBuilder b;
+  const int in = b.Tensor(DType::kInt8, {1, 4, 4, 2}, {0.02f}, {-3});
+  const int w = b.Const<int8_t>(DType::kInt8, {3, 1, 1, 2}, {1, -2, 3, 4, -5, 6}, {0.01f, 0.02f, 0.03f}, {0, 0, 0}, 0);
+  const int bias = b.Const<int32_t>(DType::kInt32, {3}, {10, -20, 30}, {0.0002f, 0.0004f, 0.0006f}, {0, 0, 0});
+  const int conv = b.Tensor(DType::kInt8, {1, 4, 4, 3}, {0.05f}, {2});
+  const int axes = b.Const<int32_t>(DType::kInt32, {2}, {1, 2});
+  const int mean = b.Tensor(DType::kInt8, {1, 3}, {0.04f}, {1});
+  const int prob = b.Tensor(DType::kInt8, {1, 3}, {1.0f / 256}, {-128});
+  OpOptions conv_opts;
+  conv_opts.activation = Activation::kRelu;
+  b.Op(OpType::kConv2D, {in, w, bias}, {conv}, conv_opts, 3).Op(OpType::kMean, {conv, axes}, {mean}).Op(OpType::kSoftmax, {mean}, {prob});
+  b.Inputs({in}).Outputs({prob});
+  return b.graph();
+}
+
 }  // namespace personcls::testing
