@@ -11,13 +11,15 @@
 #include "distill/distiller.h"
 #include "nn/dataset.h"
 #include "personcls/arch.h"
+#include "personcls/checkpoint.h"
+#include "personcls/model.h"
 
 namespace personcls::cli {
 
 void RegisterDistill(CLI::App& app) {
   struct Args {
     std::vector<std::string> teachers, unlabeled;
-    std::string arch = "mbv2-rep-0.35", data, val, out;
+    std::string arch = "mbv2-rep-0.35", data, val, out, init;
     int threads = 0, max_per_dir = 0, unlabeled_size = 128;
     bool no_flip = false;
     DistillOptions o;
@@ -48,6 +50,9 @@ void RegisterDistill(CLI::App& app) {
   cmd->add_flag("--no-flip", a->no_flip, "No horizontal flips");
   cmd->add_option("--mixup", o.mixup, "Probability that a batch is mixed by mixup")->capture_default_str();
   cmd->add_option("--cutmix", o.cutmix, "Probability that a batch is mixed by cutmix")->capture_default_str();
+  cmd->add_option("--init", a->init,
+                  "Start the student from this deploy-form model of the same architecture (.tflite float32/int8, .onnx or checkpoint; "
+                  "e.g. SSCMA's CIFAR-10 MobileNetV2-0.35-Rep); its head is used only when its classes match");
   cmd->add_option("--seed", o.seed, "Seed of init, sampling and augmentation")->capture_default_str();
   cmd->add_option("--threads", a->threads, "OpenMP threads (0: default); results do not depend on it");
   cmd->callback([a] {
@@ -65,10 +70,10 @@ void RegisterDistill(CLI::App& app) {
     std::string teachers;
     for (const auto& t : a->teachers) teachers += (teachers.empty() ? "" : "+") + std::filesystem::path(t).filename().string();
     o.recipe = fmt::format("arch={} teachers={} epochs={} batch={} labeled_per_batch={} lr={} wd={} warmup={} T={} hard={} area={}/{} jitter={} flip={} "
-                           "mixup={} cutmix={} unlabeled_dirs={} max_per_dir={} seed={}",
+                           "mixup={} cutmix={} unlabeled_dirs={} max_per_dir={} init={} seed={}",
                            config.name, teachers, o.epochs, o.batch, o.labeled_per_batch, o.lr, o.weight_decay, o.warmup_fraction, o.temperature,
                            o.hard_weight, o.labeled_area_min, o.unlabeled_area_min, o.jitter, o.flip ? 1 : 0, o.mixup, o.cutmix, a->unlabeled.size(),
-                           a->max_per_dir, o.seed);
+                           a->max_per_dir, a->init.empty() ? "sscma" : std::filesystem::path(a->init).filename().string(), o.seed);
     std::vector<std::unique_ptr<Teacher>> teacher_models;
     for (const auto& path : a->teachers) {
       auto t = Teacher::Load(path, omp_get_max_threads());
@@ -104,6 +109,14 @@ void RegisterDistill(CLI::App& app) {
       distiller = std::make_unique<Distiller>(config, o, teacher_models, *labeled, unlabeled ? &*unlabeled : nullptr, val ? &*val : nullptr);
     } catch (const std::invalid_argument& e) {
       throw CliError{e.what()};
+    }
+    if (!a->init.empty()) {
+      auto graph = IsCheckpointPath(a->init) ? LoadCheckpointGraph(a->init, config.name) : LoadModelFile(a->init);
+      if (!graph.ok()) throw CliError{graph.status().message()};
+      auto pretrained = ReadDeployWeights(config, **graph, a->init);
+      if (!pretrained.ok()) throw CliError{pretrained.status().message()};
+      distiller->InitFrom(*pretrained);
+      fmt::print(stderr, "distill: student starts from {} (backbone{})\n", a->init, pretrained->has_head ? " and head" : "");
     }
     fmt::print(stderr, "distill: {} labelled, {} unlabeled, {} teachers, {} {}x{}, batch {}, {} steps/epoch, {} threads\n", labeled->count(),
                unlabeled ? unlabeled->count() : 0, teacher_models.size(), config.name, config.input_size, config.input_size, o.batch,

@@ -160,6 +160,21 @@ Distiller::Distiller(const ArchConfig& config, DistillOptions options, const std
   }
 }
 
+void Distiller::InitFrom(const PretrainedDeploy& pretrained) {
+  const int S = config_.input_size, n = static_cast<int>(std::min<size_t>(static_cast<size_t>(options_.batch), labeled_.count()));
+  Tensor calib({n, S, S, 3});
+  const size_t view_bytes = static_cast<size_t>(S) * S * 3;
+  for (int i = 0; i < n; ++i) {
+    Image img;
+    img.width = img.height = labeled_.size;
+    img.channels = 3;
+    img.pixels.assign(labeled_.image(i), labeled_.image(i) + labeled_.image_bytes());
+    if (labeled_.size != S) CropResize(&img, CropRect{0, 0, labeled_.size, labeled_.size}, S, S);
+    for (size_t j = 0; j < view_bytes; ++j) calib.data[i * view_bytes + j] = static_cast<float>(img.pixels[j]) / 255.0f;
+  }
+  InitFromDeploy(model_, pretrained, calib);
+}
+
 size_t Distiller::NextUnlabeled() {
   if (unlabeled_pos_ == unlabeled_order_.size()) {
     Shuffle(unlabeled_order_, rng_);

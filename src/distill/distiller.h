@@ -40,6 +40,7 @@
 #include "nn/dataset.h"
 #include "nn/mbv2_rep_model.h"
 #include "nn/optimizer.h"
+#include "nn/rep_unfuse.h"
 #include "personcls/arch.h"
 #include "personcls/status.h"
 
@@ -86,6 +87,12 @@ class Distiller {
   // options or data that do not fit the model or the teachers.
   Distiller(const ArchConfig& config, DistillOptions options, const std::vector<std::unique_ptr<Teacher>>& teachers, const Dataset& labeled,
             const Dataset* unlabeled, const Dataset* val);
+
+  // Replaces the seeded SSCMA init by a pretrained deploy network (nn/rep_unfuse.h),
+  // calibrated on the first min(batch, count) labelled images in their stored order. Call
+  // before Run. The seeded init still draws the 1x1 branch weights, so runs stay
+  // reproducible.
+  void InitFrom(const PretrainedDeploy& pretrained);
 
   Status Run(const std::function<void(const DistillEpochStats&)>& on_epoch = {});
 
