@@ -21,7 +21,7 @@ void RegisterDistill(CLI::App& app) {
     std::vector<std::string> teachers, unlabeled;
     std::string arch = "mbv2-rep-0.35", data, val, out, init;
     int threads = 0, max_per_dir = 0, unlabeled_size = 128;
-    bool no_flip = false;
+    bool no_flip = false, resume = false;
     DistillOptions o;
   };
   auto a = std::make_shared<Args>();
@@ -54,6 +54,7 @@ void RegisterDistill(CLI::App& app) {
                   "Start the student from this deploy-form model of the same architecture (.tflite float32/int8, .onnx or checkpoint; "
                   "e.g. SSCMA's CIFAR-10 MobileNetV2-0.35-Rep); its head is used only when its classes match");
   cmd->add_option("--seed", o.seed, "Seed of init, sampling and augmentation")->capture_default_str();
+  cmd->add_flag("--resume", a->resume, "Continue the run in --out from its last epoch (same options); bit-identical to an uninterrupted run");
   cmd->add_option("--threads", a->threads, "OpenMP threads (0: default); results do not depend on it");
   cmd->callback([a] {
     DistillOptions& o = a->o;
@@ -110,7 +111,11 @@ void RegisterDistill(CLI::App& app) {
     } catch (const std::invalid_argument& e) {
       throw CliError{e.what()};
     }
-    if (!a->init.empty()) {
+    if (a->resume) {
+      Status s = distiller->Resume();
+      if (!s.ok()) throw CliError{s.message()};
+      fmt::print(stderr, "distill: resuming {} after epoch {}\n", o.out_dir, distiller->epoch());
+    } else if (!a->init.empty()) {
       auto graph = IsCheckpointPath(a->init) ? LoadCheckpointGraph(a->init, config.name) : LoadModelFile(a->init);
       if (!graph.ok()) throw CliError{graph.status().message()};
       auto pretrained = ReadDeployWeights(config, **graph, a->init);

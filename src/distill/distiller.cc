@@ -7,9 +7,11 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 
 #include "data/augment.h"
+#include "formats/safetensors/safetensors.h"
 #include "nn/trainer.h"
 #include "ops/soft_cross_entropy.h"
 #include "ops/softmax_cross_entropy.h"
@@ -221,11 +223,85 @@ Status Distiller::Save(const std::string& path, double val_top1) const {
                               {"teachers", TeacherNames(teachers_)}});
 }
 
-Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_epoch) {
+Status Distiller::SaveState() const {
+  safetensors::File f;
+  for (const auto& st : adamw_.state()) {
+    f.tensors["exp_avg." + st.name] = safetensors::FromFloat(st.exp_avg, {static_cast<int64_t>(st.exp_avg.size())});
+    f.tensors["exp_avg_sq." + st.name] = safetensors::FromFloat(st.exp_avg_sq, {static_cast<int64_t>(st.exp_avg_sq.size())});
+  }
+  safetensors::Tensor order;
+  order.dtype = "I64";
+  order.shape = {static_cast<int64_t>(unlabeled_order_.size())};
+  for (size_t v : unlabeled_order_) {
+    const int64_t x = static_cast<int64_t>(v);
+    const auto* b = reinterpret_cast<const uint8_t*>(&x);
+    order.bytes.insert(order.bytes.end(), b, b + sizeof(x));
+  }
+  f.tensors["unlabeled_order"] = std::move(order);
+  std::ostringstream rng;
+  rng << rng_;
+  f.metadata = {{"epoch", std::to_string(epoch_)},
+                {"iteration", std::to_string(iteration_)},
+                {"step_count", std::to_string(adamw_.step_count())},
+                {"rng", rng.str()},
+                {"unlabeled_pos", std::to_string(unlabeled_pos_)},
+                {"best_val_top1", ExactDecimal(best_val_)},
+                {"best_epoch", std::to_string(best_epoch_)},
+                {"arch", config_.name},
+                {"distill", options_.recipe}};
+  return safetensors::WriteFile(options_.out_dir + "/last_state.safetensors", f);
+}
+
+Status Distiller::Resume() {
+  PCLS_ASSIGN_OR_RETURN(ResumeFiles r, OpenRunToResume(options_.out_dir, model_));
+  auto meta = [&r](const std::string& key) { return MetadataValue(r.state.metadata, key, r.state_path); };
+  const std::string& spath = r.state_path;
+  const safetensors::File* s = &r.state;
+  try {
+    PCLS_ASSIGN_OR_RETURN(const std::string recipe, meta("distill"));
+    if (recipe != options_.recipe) return Status::Error(spath + ": the run's recipe differs (" + recipe + ")");
+    PCLS_ASSIGN_OR_RETURN(const std::string iteration, meta("iteration"));
+    PCLS_ASSIGN_OR_RETURN(const std::string steps, meta("step_count"));
+    PCLS_ASSIGN_OR_RETURN(const std::string rng, meta("rng"));
+    PCLS_ASSIGN_OR_RETURN(const std::string pos, meta("unlabeled_pos"));
+    PCLS_ASSIGN_OR_RETURN(const std::string best, meta("best_val_top1"));
+    PCLS_ASSIGN_OR_RETURN(const std::string best_epoch, meta("best_epoch"));
+    std::vector<AdamWOptimizer::ParamState> ps;
+    for (const std::string& name : model_.ParameterNames()) {
+      auto m = s->tensors.find("exp_avg." + name), v = s->tensors.find("exp_avg_sq." + name);
+      if (m == s->tensors.end() || v == s->tensors.end()) {
+        if (std::stoll(steps) == 0) continue;
+        return Status::Error(spath + ": no optimizer state for " + name);
+      }
+      ps.push_back({name, m->second.AsFloat(), v->second.AsFloat()});
+    }
+    std::vector<size_t> order;
+    if (auto it = s->tensors.find("unlabeled_order"); it != s->tensors.end())
+      for (int64_t x : it->second.AsInt64()) order.push_back(static_cast<size_t>(x));
+    if (order.size() != unlabeled_order_.size())
+      return Status::Error(spath + ": the run had " + std::to_string(order.size()) + " unlabeled images, now " + std::to_string(unlabeled_order_.size()));
+    std::istringstream rs(rng);
+    rs >> rng_;
+    if (rs.fail()) return Status::Error(spath + ": bad rng state");
+    adamw_.LoadState(std::move(ps), std::stoll(steps));
+    unlabeled_order_ = std::move(order);
+    unlabeled_pos_ = std::stoull(pos);
+    epoch_ = r.epoch;
+    iteration_ = std::stoll(iteration);
+    best_val_ = std::stod(best);
+    best_epoch_ = std::stoi(best_epoch);
+  } catch (const std::exception& e) {
+    return Status::Error(spath + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_epoch, int stop_after) {
   const DistillOptions& o = options_;
   const bool write = !o.out_dir.empty();
   const std::string log_path = o.out_dir + "/log.csv";
-  if (write) {
+  const int stop_epoch = stop_after > 0 ? std::min(o.epochs, epoch_ + stop_after) : o.epochs;
+  if (write && epoch_ == 0) {  // a resumed run appends to its log
     std::error_code ec;
     fs::create_directories(o.out_dir, ec);
     if (ec) return Status::Error(o.out_dir + ": cannot create: " + ec.message());
@@ -239,7 +315,7 @@ Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_ep
   std::vector<int32_t> labels(B);
   std::vector<float> targets(static_cast<size_t>(B) * K), weights(B), probs(targets.size()), hard_probs(targets.size());
   Tensor x({B, S, S, 3}), dlogits({B, K});
-  while (epoch_ < o.epochs) {
+  while (epoch_ < stop_epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<size_t> order(labeled_.count());
     std::iota(order.begin(), order.end(), size_t{0});
@@ -288,6 +364,7 @@ Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_ep
     if (write) {
       if (val_ && st.val_top1 > best_val_) PCLS_RETURN_IF_ERROR(Save(o.out_dir + "/best.safetensors", st.val_top1));
       PCLS_RETURN_IF_ERROR(Save(o.out_dir + "/last.safetensors", st.val_top1));
+      PCLS_RETURN_IF_ERROR(SaveState());
       std::ofstream log(log_path, std::ios::app);
       log << st.epoch << ',' << st.iterations << ',' << ExactDecimal(st.lr) << ',' << st.loss << ',' << st.kl << ',' << st.teacher_agreement << ','
           << st.val_top1 << ',' << st.seconds << '\n';

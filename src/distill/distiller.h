@@ -26,7 +26,14 @@
 //   last.safetensors, best.safetensors  as the trainer writes them (SSCMA names), metadata
 //                                       epoch, val_top1, distill (the recipe), teachers
 //                                       (best: highest val_top1; only with a validation set)
+//   last_state.safetensors              what a resumed run needs besides the weights: AdamW's
+//                                       m and v ("exp_avg.NAME", "exp_avg_sq.NAME"), the
+//                                       unlabeled order, and metadata epoch, iteration,
+//                                       step_count, rng, unlabeled_pos, best_*, distill
 //   log.csv                             epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds
+// Resume() continues from last.* with the same options: an interrupted and resumed run
+// writes the same weights, bit for bit, as an uninterrupted one. The recipe text must be
+// the same (the learning-rate schedule depends on every epoch count).
 #pragma once
 
 #include <cstdint>
@@ -94,7 +101,14 @@ class Distiller {
   // reproducible.
   void InitFrom(const PretrainedDeploy& pretrained);
 
-  Status Run(const std::function<void(const DistillEpochStats&)>& on_epoch = {});
+  // Loads out_dir/last.safetensors and last_state.safetensors (instead of any init).
+  // Errors name the file: missing, another architecture or recipe, inconsistent epochs.
+  Status Resume();
+
+  // Runs until `epochs` epochs are complete, or `stop_after` more when > 0 (an interrupted
+  // run, for tests).
+  Status Run(const std::function<void(const DistillEpochStats&)>& on_epoch = {}, int stop_after = 0);
+  int epoch() const { return epoch_; }
 
   Mbv2RepModel& model() { return model_; }
   int steps_per_epoch() const { return steps_per_epoch_; }
@@ -106,6 +120,7 @@ class Distiller {
   void MakeBatch(const std::vector<size_t>& labeled_order, int step, std::vector<uint8_t>& views, std::vector<int32_t>& labels);
   size_t NextUnlabeled();
   Status Save(const std::string& path, double val_top1) const;
+  Status SaveState() const;
 
   ArchConfig config_;
   DistillOptions options_;

@@ -80,6 +80,12 @@ AdamWOptimizer::AdamWOptimizer(const AdamWOptions& options) : options_(options) 
   if (!(options.weight_decay >= 0)) throw std::invalid_argument("AdamW weight_decay must be >= 0");
 }
 
+void AdamWOptimizer::LoadState(std::vector<ParamState> state, int64_t step_count) {
+  if (step_count < 0) throw std::invalid_argument("AdamW step count must be >= 0");
+  state_ = std::move(state);
+  step_count_ = step_count;
+}
+
 void AdamWOptimizer::Step(const std::vector<Mbv2RepModel::ParamRef>& params, double lr) {
   if (state_.empty()) {
     state_.resize(params.size());

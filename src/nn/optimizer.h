@@ -99,6 +99,9 @@ class AdamWOptimizer {
   };
   const std::vector<ParamState>& state() const { return state_; }
 
+  // Restores a saved state (a resumed run). The next Step checks names, order and sizes.
+  void LoadState(std::vector<ParamState> state, int64_t step_count);
+
  private:
   AdamWOptions options_;
   int64_t step_count_ = 0;

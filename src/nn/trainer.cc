@@ -140,40 +140,55 @@ Status Trainer::SaveState() const {
   return safetensors::WriteFile(options_.out_dir + "/last_state.safetensors", f);
 }
 
-Status Trainer::Resume() {
-  const std::string wpath = options_.out_dir + "/last.safetensors", spath = options_.out_dir + "/last_state.safetensors";
+Expected<std::string> MetadataValue(const std::map<std::string, std::string>& metadata, const std::string& key, const std::string& path) {
+  auto it = metadata.find(key);
+  if (it == metadata.end()) return Status::Error(path + ": metadata '" + key + "' missing");
+  return it->second;
+}
+
+Expected<ResumeFiles> OpenRunToResume(const std::string& out_dir, Mbv2RepModel& model) {
+  const std::string wpath = out_dir + "/last.safetensors";
   auto w = safetensors::ReadFile(wpath);
   if (!w.ok()) return w.status();
-  auto s = safetensors::ReadFile(spath);
-  if (!s.ok()) return s.status();
-  auto meta = [](const safetensors::File& f, const std::string& key, const std::string& path) -> Expected<std::string> {
-    auto it = f.metadata.find(key);
-    if (it == f.metadata.end()) return Status::Error(path + ": metadata '" + key + "' missing");
-    return it->second;
-  };
-  try {
-    PCLS_ASSIGN_OR_RETURN(std::string arch, meta(*w, "arch", wpath));
-    if (arch != config_.name) return Status::Error(wpath + ": checkpoint is " + arch + ", not " + config_.name);
-    PCLS_ASSIGN_OR_RETURN(std::string wepoch, meta(*w, "epoch", wpath));
-    PCLS_ASSIGN_OR_RETURN(std::string epoch, meta(*s, "epoch", spath));
-    if (wepoch != epoch) return Status::Error(spath + ": epoch " + epoch + " does not match last.safetensors (" + wepoch + ")");
-    StateDict state;
-    for (const auto& [name, t] : w->tensors) {
-      if (t.dtype == "I64" || t.dtype == "I32") {
-        std::vector<float> v;
-        for (int64_t x : t.AsInt64()) v.push_back(static_cast<float>(x));
-        state[name] = v;
-      } else {
-        state[name] = t.AsFloat();
-      }
+  if (auto it = w->metadata.find("arch"); it != w->metadata.end() && it->second != model.config().name)
+    return Status::Error(wpath + ": checkpoint is " + it->second + ", not " + model.config().name);
+  StateDict weights;
+  for (const auto& [name, t] : w->tensors) {
+    if (t.dtype == "I64" || t.dtype == "I32") {
+      for (int64_t x : t.AsInt64()) weights[name].push_back(static_cast<float>(x));
+    } else {
+      weights[name] = t.AsFloat();
     }
-    PCLS_RETURN_IF_ERROR(model_.LoadStateDict(state).WithContext(wpath));
-    PCLS_ASSIGN_OR_RETURN(std::string iteration, meta(*s, "iteration", spath));
-    PCLS_ASSIGN_OR_RETURN(std::string steps, meta(*s, "step_count", spath));
-    PCLS_ASSIGN_OR_RETURN(std::string rng, meta(*s, "rng", spath));
-    PCLS_ASSIGN_OR_RETURN(std::string best, meta(*s, "best_val_top1", spath));
-    PCLS_ASSIGN_OR_RETURN(std::string best_epoch, meta(*s, "best_epoch", spath));
-    epoch_ = std::stoi(epoch);
+  }
+  PCLS_RETURN_IF_ERROR(model.LoadStateDict(weights).WithContext(wpath));
+  ResumeFiles r;
+  r.state_path = out_dir + "/last_state.safetensors";
+  auto s = safetensors::ReadFile(r.state_path);
+  if (!s.ok()) return s.status();
+  r.state = std::move(s).value();
+  PCLS_ASSIGN_OR_RETURN(const std::string wepoch, MetadataValue(w->metadata, "epoch", wpath));
+  PCLS_ASSIGN_OR_RETURN(const std::string epoch, MetadataValue(r.state.metadata, "epoch", r.state_path));
+  if (wepoch != epoch) return Status::Error(r.state_path + ": epoch " + epoch + " does not match last.safetensors (" + wepoch + ")");
+  try {
+    r.epoch = std::stoi(epoch);
+  } catch (const std::exception&) {
+    return Status::Error(r.state_path + ": bad epoch '" + epoch + "'");
+  }
+  return r;
+}
+
+Status Trainer::Resume() {
+  PCLS_ASSIGN_OR_RETURN(ResumeFiles r, OpenRunToResume(options_.out_dir, model_));
+  auto meta = [&r](const std::string& key) { return MetadataValue(r.state.metadata, key, r.state_path); };
+  const std::string& spath = r.state_path;
+  const safetensors::File* s = &r.state;
+  try {
+    PCLS_ASSIGN_OR_RETURN(std::string iteration, meta("iteration"));
+    PCLS_ASSIGN_OR_RETURN(std::string steps, meta("step_count"));
+    PCLS_ASSIGN_OR_RETURN(std::string rng, meta("rng"));
+    PCLS_ASSIGN_OR_RETURN(std::string best, meta("best_val_top1"));
+    PCLS_ASSIGN_OR_RETURN(std::string best_epoch, meta("best_epoch"));
+    epoch_ = r.epoch;
     iteration_ = std::stoll(iteration);
     best_val_ = std::stod(best);
     best_epoch_ = std::stoi(best_epoch);

@@ -32,6 +32,7 @@
 #include "data/augment.h"
 #include "data/dataset.h"
 #include "data/loader.h"
+#include "formats/safetensors/safetensors.h"
 #include "nn/mbv2_rep_model.h"
 #include "nn/optimizer.h"
 #include "personcls/arch.h"
@@ -52,6 +53,18 @@ Status SaveModelCheckpoint(const std::string& path, const Mbv2RepModel& model, s
 double EvaluateTop1(Mbv2RepModel& model, const Dataset& data, int batch);
 // Shortest decimal text that reads back as the same double.
 std::string ExactDecimal(double v);
+
+// A run to resume: OUT/last.safetensors (written by SaveModelCheckpoint) loaded into
+// `model`, and OUT/last_state.safetensors read, after checking that both were written at
+// the same epoch. Errors name the file.
+struct ResumeFiles {
+  std::string state_path;
+  safetensors::File state;
+  int epoch = 0;
+};
+Expected<ResumeFiles> OpenRunToResume(const std::string& out_dir, Mbv2RepModel& model);
+// metadata[key], or an error naming `path` (the file it came from) and the key.
+Expected<std::string> MetadataValue(const std::map<std::string, std::string>& metadata, const std::string& key, const std::string& path);
 
 struct TrainOptions {
   int epochs = 300;

@@ -211,6 +211,46 @@ TEST_F(DistillSmall, WritesCheckpointsAndLogAndIsDeterministicAcrossThreads) {
   EXPECT_NE(finals[0], finals[2]) << "another seed, another run";
 }
 
+TEST_F(DistillSmall, InterruptedAndResumedRunEqualsAnUninterruptedOne) {
+  auto options = [&](const std::string& name) {
+    DistillOptions o = Options(dir_ + "/" + name);
+    o.epochs = 3;
+    o.warmup_fraction = 0.2;  // the schedule spans the interruption
+    o.mixup = 0.3;
+    return o;
+  };
+  Distiller whole(SmallConfig(), options("whole"), teachers_, labeled_, &unlabeled_, &val_);
+  ASSERT_TRUE(whole.Run().ok());
+  {
+    Distiller first(SmallConfig(), options("parts"), teachers_, labeled_, &unlabeled_, &val_);
+    ASSERT_TRUE(first.Run({}, /*stop_after=*/1).ok());
+    EXPECT_EQ(first.epoch(), 1);
+  }
+  Distiller second(SmallConfig(), options("parts"), teachers_, labeled_, &unlabeled_, &val_);
+  ASSERT_TRUE(second.Resume().ok());
+  EXPECT_EQ(second.epoch(), 1);
+  ASSERT_TRUE(second.Run().ok());
+  auto a = safetensors::ReadFile(dir_ + "/whole/last.safetensors");
+  auto b = safetensors::ReadFile(dir_ + "/parts/last.safetensors");
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const auto& [name, t] : a->tensors) EXPECT_EQ(t.bytes, b->tensors.at(name).bytes) << name;
+  std::ifstream log(dir_ + "/parts/log.csv");
+  std::string line;
+  int rows = -1;  // the header
+  while (std::getline(log, line)) ++rows;
+  EXPECT_EQ(rows, 3) << "the resumed run appends to the log";
+
+  // Another recipe, or no run at all: one error naming the file.
+  DistillOptions other = options("parts");
+  other.recipe = "another";
+  Distiller changed(SmallConfig(), other, teachers_, labeled_, &unlabeled_, &val_);
+  const Status s = changed.Resume();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("last_state.safetensors: the run's recipe differs"), std::string::npos) << s.message();
+  Distiller missing(SmallConfig(), options("nothing"), teachers_, labeled_, &unlabeled_, &val_);
+  EXPECT_NE(missing.Resume().message().find("nothing/last.safetensors"), std::string::npos);
+}
+
 TEST_F(DistillSmall, RejectsBadOptionsAndMismatchedTeachers) {
   auto bad = [&](auto edit) {
     DistillOptions o = Options("");

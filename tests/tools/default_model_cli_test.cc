@@ -94,7 +94,21 @@ TEST(DefaultModelCli, DistillEndToEnd) {
   // The checkpoint runs as a model and carries its provenance into `info`.
   const RunResult info = RunCli("info --model " + dir + "/run/last.safetensors");
   EXPECT_NE(info.out.find("metadata:     teachers = mlperf_vww_96_float.tflite,tinymaix_vww96_q.tflite"), std::string::npos) << info.out;
+  // Starting from SSCMA's CIFAR-10 model (its backbone only), and resuming a finished run.
+  const RunResult init = RunCli("distill" + common + " --init " + SharedPath("models/sscma_mbv2_0.35_rep_cifar10_int8.tflite") + " --out " + dir + "/init");
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_NE(init.err.find("student starts from"), std::string::npos) << init.err;
+  EXPECT_NE(init.err.find("(backbone)"), std::string::npos) << init.err;
+  auto init_last = safetensors::ReadFile(dir + "/init/last.safetensors");
+  ASSERT_TRUE(init_last.ok());
+  EXPECT_NE(init_last->metadata.at("distill").find("init=sscma_mbv2_0.35_rep_cifar10_int8.tflite"), std::string::npos);
+  const RunResult resumed = RunCli("distill" + common + " --init " + SharedPath("models/sscma_mbv2_0.35_rep_cifar10_int8.tflite") + " --resume --out " + dir + "/init");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming " + dir + "/init after epoch 1"), std::string::npos) << resumed.err;
   // Bad input: one line naming the problem.
+  ExpectCliError(RunCli("distill" + common + " --init " + SharedPath("models/mlperf_vww_96_float.tflite") + " --out " + dir + "/r5"),
+                 "mlperf_vww_96_float.tflite: convolution 0 (conv1): filter [8,3,3,3], expected [16,3,3,3]");
+  ExpectCliError(RunCli("distill" + common + " --resume --out " + dir + "/r6"), "r6/last.safetensors");
   ExpectCliError(RunCli("distill --teacher " + dir + "/missing.tflite --data " + dir + "/train --out " + dir + "/r2"), "missing.tflite");
   ExpectCliError(RunCli("distill" + teachers + " --data " + dir + "/train --hard-weight 2 --out " + dir + "/r3"), "hard weight");
   ExpectCliError(RunCli("distill" + teachers + " --data " + dir + "/nothing --out " + dir + "/r4"), "nothing");
