@@ -69,6 +69,8 @@ Expected<PretrainedDeploy> ReadDeployWeights(const ArchConfig& config, const Gra
   PretrainedDeploy out;
   size_t next = 0;
   for (const OpDesc& op : graph.ops) {
+    if ((op.type == OpType::kConv2D || op.type == OpType::kFullyConnected) && (op.inputs.size() < 2 || op.inputs[1] < 0))
+      return Status::Error(name + ": " + OpTypeName(op.type) + " without weights");
     if (op.type == OpType::kFullyConnected && next == convs.size()) {
       const TensorDesc& w = graph.tensors[op.inputs[1]];
       if (w.shape == std::vector<int32_t>{config.num_classes, spec.feature_channels} && op.inputs.size() > 2 && op.inputs[2] >= 0) {
