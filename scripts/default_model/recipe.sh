@@ -11,5 +11,5 @@ DISTILL_UNLABELED=("$shared/data/pool/images")
 DISTILL_INIT="${DISTILL_INIT:-$shared/models/sscma_mbv2_0.35_rep_cifar10_int8.tflite}"
 DISTILL_FLAGS=(--arch "${DISTILL_ARCH:-mbv2-rep-0.35}" --epochs "${DISTILL_EPOCHS:-240}" --batch 64 --labeled-per-batch 24
   --lr 5e-3 --wd 0.05 --warmup 0.05 --temperature 1 --hard-weight 0.3 --labeled-area 0.6 --unlabeled-area 0.35 --jitter 0.3
-  --unlabeled-max-per-dir 600 --unlabeled-size 128 --seed "${DISTILL_SEED:-1}")
+  --unlabeled-max-per-dir "${DISTILL_POOL_CAP:-600}" --unlabeled-size 128 --seed "${DISTILL_SEED:-1}")
 [ "$DISTILL_INIT" = none ] || DISTILL_FLAGS+=(--init "$DISTILL_INIT")

@@ -1,19 +1,13 @@
 #include "personcls/preprocess.h"
 
+#include "core/tensor.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <cstdio>
 
 namespace personcls {
-
-namespace {
-std::string ShapeText(const std::vector<int32_t>& s) {
-  std::string t = "[";
-  for (size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
-  return t + "]";
-}
-}  // namespace
 
 Expected<std::optional<InputNormalization>> ReadNormalizationMetadata(const Graph& graph) {
   auto it = graph.metadata.find("normalization");
@@ -27,7 +21,7 @@ Expected<std::optional<InputNormalization>> ReadNormalizationMetadata(const Grap
 
 Status FillInputTensor(const Image& image, const TensorDesc& desc, void* data, const std::optional<InputNormalization>& norm) {
   if (desc.shape.size() != 4 || desc.shape[0] != 1 || (desc.shape[3] != 1 && desc.shape[3] != 3) || desc.shape[1] < 1 || desc.shape[2] < 1)
-    return Status::Error("model input " + ShapeText(desc.shape) + " is not an image tensor [1,H,W,1|3]");
+    return Status::Error("model input " + ShapeToString(desc.shape) + " is not an image tensor [1,H,W,1|3]");
   if (desc.dtype != DType::kInt8 && desc.dtype != DType::kFloat32)
     return Status::Error(std::string("model input type ") + DTypeName(desc.dtype) + " not supported for images");
   if (desc.dtype == DType::kInt8 && norm && desc.quant.scale.size() != 1)

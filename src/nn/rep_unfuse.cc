@@ -5,17 +5,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/tensor.h"
 #include "ops/batchnorm2d.h"
 #include "personcls/rep_fusion.h"
 
 namespace personcls {
 namespace {
-
-std::string ShapeText(const std::vector<int32_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 // Constant tensor t as float: float32 copied; int8 / int32 dequantized with per-tensor or
 // per-channel (axis 0) scales.
@@ -86,7 +81,7 @@ Expected<PretrainedDeploy> ReadDeployWeights(const ArchConfig& config, const Gra
     const std::string where = name + ": convolution " + std::to_string(next) + " (" + c.name + ")";
     const TensorDesc& w = graph.tensors[op.inputs[1]];
     const std::vector<int32_t> want{c.out_c, 3, 3, c.in_c};
-    if (w.shape != want) return Status::Error(where + ": filter " + ShapeText(w.shape) + ", expected " + ShapeText(want));
+    if (w.shape != want) return Status::Error(where + ": filter " + ShapeToString(w.shape) + ", expected " + ShapeToString(want));
     if (op.options.stride_h != c.stride || op.options.stride_w != c.stride)
       return Status::Error(where + ": stride " + std::to_string(op.options.stride_h) + ", expected " + std::to_string(c.stride));
     const Activation act = next == 0 ? Activation::kRelu6 : Activation::kRelu;

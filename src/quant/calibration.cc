@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/tensor.h"
 #include "personcls/image.h"
 #include "personcls/preprocess.h"
 #include "personcls/quantize.h"
@@ -36,7 +37,7 @@ class PixelSource : public CalibrationSource {
     const auto& s = desc.shape;
     if (s.size() != 4 || s[1] != size_ || s[2] != size_ || s[3] != channels_)
       return Status::Error("calibration images are " + std::to_string(size_) + "x" + std::to_string(size_) + "x" +
-                           std::to_string(channels_) + " but the model input is " + ShapeText(s));
+                           std::to_string(channels_) + " but the model input is " + ShapeToString(s));
     // Through FillInputTensor so the values are exactly what the runtime feeds.
     Image image;
     image.width = image.height = size_;
@@ -47,11 +48,6 @@ class PixelSource : public CalibrationSource {
   }
 
  private:
-  static std::string ShapeText(const std::vector<int32_t>& s) {
-    std::string t = "[";
-    for (size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
-    return t + "]";
-  }
   const uint8_t* pixels_;
   size_t count_;
   int size_, channels_;

@@ -143,7 +143,7 @@ TEST(RepUnfuse, OtherArchitecturesAreRefusedWithTheFileAndTheLayer) {
   const ArchConfig w050 = *ArchFromName("mbv2-rep-0.5");
   auto read = ReadDeployWeights(w035, RandomDeployGraph(w050, 1), "w050.tflite");
   ASSERT_FALSE(read.ok());
-  EXPECT_NE(read.status().message().find("w050.tflite: convolution 2 (layer2.0): filter [32,3,3,16], expected [16,3,3,16]"), std::string::npos)
+  EXPECT_NE(read.status().message().find("w050.tflite: convolution 2 (layer2.0): filter [32, 3, 3, 16], expected [16, 3, 3, 16]"), std::string::npos)
       << read.status().message();
 }
 

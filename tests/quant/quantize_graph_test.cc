@@ -145,7 +145,7 @@ TEST(QuantizeGraph, Errors) {
   auto small = CalibrationFromPixels(px.data(), 1, 32, 3);
   auto wrong = QuantizeGraph(*f, *small);
   ASSERT_FALSE(wrong.ok());
-  EXPECT_NE(wrong.status().message().find("calibration images are 32x32x3 but the model input is [1,48,48,3]"), std::string::npos)
+  EXPECT_NE(wrong.status().message().find("calibration images are 32x32x3 but the model input is [1, 48, 48, 3]"), std::string::npos)
       << wrong.status().message();
 
   auto good = CalibrationFromPixels(px.data(), 2, kSize, 3);
