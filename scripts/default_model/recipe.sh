@@ -3,7 +3,7 @@
 # to $shared (../shared). docs/default-model.md explains each choice.
 DISTILL_TEACHERS=("$shared/models/mlperf_vww_96_float.tflite" "$shared/models/tinymaix_vww96_f.tflite")
 # The pool's sources are its sub-directories; at most 600 images of each, so that INRIA
-# pedestrian crops and the CCTV scenes do not dominate.
+# pedestrian crops and the CCTV scenes do not dominate (DISTILL_POOL_CAP=N changes the cap).
 DISTILL_UNLABELED=("$shared/data/pool/images")
 # The student starts from SSCMA's own MobileNetV2-0.35-Rep trained on CIFAR-10 (same
 # backbone shapes; its 10-class head is not used): DISTILL_INIT=none starts from SSCMA's
