@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "distill/distiller.h"
 #include "nn/dataset.h"
+#include "nn/widen_deploy.h"
 #include "personcls/arch.h"
 #include "personcls/checkpoint.h"
 #include "personcls/model.h"
@@ -51,8 +52,9 @@ void RegisterDistill(CLI::App& app) {
   cmd->add_option("--mixup", o.mixup, "Probability that a batch is mixed by mixup")->capture_default_str();
   cmd->add_option("--cutmix", o.cutmix, "Probability that a batch is mixed by cutmix")->capture_default_str();
   cmd->add_option("--init", a->init,
-                  "Start the student from this deploy-form model of the same architecture (.tflite float32/int8, .onnx or checkpoint; "
-                  "e.g. SSCMA's CIFAR-10 MobileNetV2-0.35-Rep); its head is used only when its classes match");
+                  "Start the student from this deploy-form model of the same architecture or a narrower width, which is widened by "
+                  "replicating channels (.tflite float32/int8, .onnx or checkpoint; e.g. SSCMA's CIFAR-10 MobileNetV2-0.35-Rep); its head "
+                  "is used only when its classes match");
   cmd->add_option("--seed", o.seed, "Seed of init, sampling and augmentation")->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue the run in --out from its last epoch (same options); bit-identical to an uninterrupted run");
   cmd->add_option("--threads", a->threads, "OpenMP threads (0: default); results do not depend on it");
@@ -118,10 +120,11 @@ void RegisterDistill(CLI::App& app) {
     } else if (!a->init.empty()) {
       auto graph = IsCheckpointPath(a->init) ? LoadCheckpointGraph(a->init, config.name) : LoadModelFile(a->init);
       if (!graph.ok()) throw CliError{graph.status().message()};
-      auto pretrained = ReadDeployWeights(config, **graph, a->init);
-      if (!pretrained.ok()) throw CliError{pretrained.status().message()};
-      distiller->InitFrom(*pretrained);
-      fmt::print(stderr, "distill: student starts from {} (backbone{})\n", a->init, pretrained->has_head ? " and head" : "");
+      auto start = ReadDeployWeightsForWidth(config, **graph, a->init, o.seed);
+      if (!start.ok()) throw CliError{start.status().message()};
+      distiller->InitFrom(start->deploy);
+      fmt::print(stderr, "distill: student starts from {} (backbone{}{})\n", a->init, start->deploy.has_head ? " and head" : "",
+                 start->source_arch == config.name ? "" : ", " + start->source_arch + " widened by replicating channels");
     }
     fmt::print(stderr, "distill: {} labelled, {} unlabeled, {} teachers, {} {}x{}, batch {}, {} steps/epoch, {} threads\n", labeled->count(),
                unlabeled ? unlabeled->count() : 0, teacher_models.size(), config.name, config.input_size, config.input_size, o.batch,
