@@ -105,6 +105,11 @@ TEST(DefaultModelCli, DistillEndToEnd) {
   const RunResult resumed = RunCli("distill" + common + " --init " + SharedPath("models/sscma_mbv2_0.35_rep_cifar10_int8.tflite") + " --resume --out " + dir + "/init");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.err.find("resuming " + dir + "/init after epoch 1"), std::string::npos) << resumed.err;
+  // A width-0.5 student from the width-0.35 model, widened.
+  const RunResult wide = RunCli("distill" + common + " --arch mbv2-rep-0.5 --init " + SharedPath("models/sscma_mbv2_0.35_rep_cifar10_int8.tflite") +
+                                " --out " + dir + "/wide");
+  ASSERT_EQ(wide.exit_code, 0) << wide.err;
+  EXPECT_NE(wide.err.find("(backbone, mbv2-rep-0.35 widened by replicating channels)"), std::string::npos) << wide.err;
   // Bad input: one line naming the problem.
   ExpectCliError(RunCli("distill" + common + " --init " + SharedPath("models/mlperf_vww_96_float.tflite") + " --out " + dir + "/r5"),
                  "mlperf_vww_96_float.tflite: convolution 0 (conv1): filter [8, 3, 3, 3], expected [16, 3, 3, 3]");
