@@ -118,7 +118,7 @@ void RegisterDistill(CLI::App& app) {
       if (!s.ok()) throw CliError{s.message()};
       fmt::print(stderr, "distill: resuming {} after epoch {}\n", o.out_dir, distiller->epoch());
     } else if (!a->init.empty()) {
-      auto graph = IsCheckpointPath(a->init) ? LoadCheckpointGraph(a->init, config.name) : LoadModelFile(a->init);
+      auto graph = IsCheckpointPath(a->init) ? LoadCheckpointGraph(a->init, std::nullopt) : LoadModelFile(a->init);  // its own width
       if (!graph.ok()) throw CliError{graph.status().message()};
       auto start = ReadDeployWeightsForWidth(config, **graph, a->init, o.seed);
       if (!start.ok()) throw CliError{start.status().message()};

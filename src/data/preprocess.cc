@@ -1,11 +1,11 @@
 #include "personcls/preprocess.h"
 
-#include "core/tensor.h"
-
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <cstdio>
+
+#include "core/tensor.h"
 
 namespace personcls {
 

@@ -13,9 +13,9 @@
 // per channel, so wide channel j carries exactly narrow channel g(j) and the wide network
 // computes the narrow one's function (up to float rounding of the divided sums). Blocks
 // the narrow network lacks start as channel copies of their input (widen_deploy.cc), exact
-// where their input map is 1x1 and close otherwise. Copies of
-// a channel differ once training starts: the 1x1 branches that InitFromDeploy adds and the
-// head are random per channel.
+// where their input map is 1x1 and close otherwise. Copies of a channel differ once
+// training starts: the 1x1 branches that InitFromDeploy adds and the head are random per
+// channel.
 #pragma once
 
 #include <cstdint>
@@ -31,8 +31,7 @@ namespace personcls {
 // The weights of `narrow` (pretrained for narrow_config) spread over wide_config's
 // channels as above. wide_config must have the same input size and input channels, at
 // least the narrow depth with the same strides, and at least as many channels in every
-// layer; otherwise a one-line error. `seed` draws the
-// extra channels' sources.
+// layer; otherwise a one-line error. `seed` draws the extra channels' sources.
 Expected<PretrainedDeploy> WidenDeploy(const ArchConfig& narrow_config, const ArchConfig& wide_config, const PretrainedDeploy& narrow,
                                        uint64_t seed);
 

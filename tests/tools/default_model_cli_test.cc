@@ -110,6 +110,10 @@ TEST(DefaultModelCli, DistillEndToEnd) {
                                 " --out " + dir + "/wide");
   ASSERT_EQ(wide.exit_code, 0) << wide.err;
   EXPECT_NE(wide.err.find("(backbone, mbv2-rep-0.35 widened by replicating channels)"), std::string::npos) << wide.err;
+  // ... and from a width-0.35 checkpoint (read as its own width, then widened).
+  const RunResult wide_ckpt = RunCli("distill" + common + " --arch mbv2-rep-0.5 --init " + dir + "/init/last.safetensors --out " + dir + "/wide2");
+  ASSERT_EQ(wide_ckpt.exit_code, 0) << wide_ckpt.err;
+  EXPECT_NE(wide_ckpt.err.find("(backbone and head, mbv2-rep-0.35 widened by replicating channels)"), std::string::npos) << wide_ckpt.err;
   // Bad input: one line naming the problem.
   ExpectCliError(RunCli("distill" + common + " --init " + SharedPath("models/mlperf_vww_96_float.tflite") + " --out " + dir + "/r5"),
                  "mlperf_vww_96_float.tflite: convolution 0 (conv1): filter [8, 3, 3, 3], expected [16, 3, 3, 3]");
