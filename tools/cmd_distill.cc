@@ -51,6 +51,10 @@ void RegisterDistill(CLI::App& app) {
   cmd->add_flag("--no-flip", a->no_flip, "No horizontal flips");
   cmd->add_option("--mixup", o.mixup, "Probability that a batch is mixed by mixup")->capture_default_str();
   cmd->add_option("--cutmix", o.cutmix, "Probability that a batch is mixed by cutmix")->capture_default_str();
+  cmd->add_option("--feature-weight", o.feature_weight,
+                  "Weight of feature distillation: the student's pooled features, through a linear adapter, regress the teachers' "
+                  "standardized classifier inputs (0: off)")
+      ->capture_default_str();
   cmd->add_option("--init", a->init,
                   "Start the student from this deploy-form model of the same architecture or a narrower width, which is widened by "
                   "replicating channels (.tflite float32/int8, .onnx or checkpoint; e.g. SSCMA's CIFAR-10 MobileNetV2-0.35-Rep); its head "
@@ -77,6 +81,8 @@ void RegisterDistill(CLI::App& app) {
                            config.name, teachers, o.epochs, o.batch, o.labeled_per_batch, o.lr, o.weight_decay, o.warmup_fraction, o.temperature,
                            o.hard_weight, o.labeled_area_min, o.unlabeled_area_min, o.jitter, o.flip ? 1 : 0, o.mixup, o.cutmix, a->unlabeled.size(),
                            a->max_per_dir, a->init.empty() ? "sscma" : std::filesystem::path(a->init).filename().string(), o.seed);
+    // Only runs with a feature term say so, so that earlier recipes (and their resumes) stay as they were.
+    if (o.feature_weight > 0) o.recipe += fmt::format(" feature={}", o.feature_weight);
     std::vector<std::unique_ptr<Teacher>> teacher_models;
     for (const auto& path : a->teachers) {
       auto t = Teacher::Load(path, omp_get_max_threads());
@@ -131,8 +137,9 @@ void RegisterDistill(CLI::App& app) {
                distiller->steps_per_epoch(), omp_get_max_threads());
     auto on_epoch = [&](const DistillEpochStats& s) {
       std::string val_text = s.val_top1 >= 0 ? fmt::format("  val_top1 {:.2f} %", 100.0 * s.val_top1) : "";
-      fmt::print("epoch {:>3}/{}  it {:>6}  lr {:.3g}  loss {:.4f}  kl {:.4f}  agree {:.2f} %{}  {:.1f} s  {:.1f} img/s\n", s.epoch, o.epochs,
-                 s.iterations, s.lr, s.loss, s.kl, 100.0 * s.teacher_agreement, val_text, s.seconds,
+      std::string feature_text = o.feature_weight > 0 ? fmt::format("  feat {:.4f}", s.feature_loss) : "";
+      fmt::print("epoch {:>3}/{}  it {:>6}  lr {:.3g}  loss {:.4f}  kl {:.4f}{}  agree {:.2f} %{}  {:.1f} s  {:.1f} img/s\n", s.epoch, o.epochs,
+                 s.iterations, s.lr, s.loss, s.kl, feature_text, 100.0 * s.teacher_agreement, val_text, s.seconds,
                  s.seconds > 0 ? distiller->steps_per_epoch() * o.batch / s.seconds : 0.0);
       std::fflush(stdout);
     };

@@ -10,7 +10,8 @@
 #   OUT       work directory (folds, runs, cv.csv)
 #   FOLDS     number of folds (default 5); FOLD... which folds to run (default all)
 # Environment: PERSONCLS (default build/personcls), SHARED (default ../shared),
-#   DISTILL_EPOCHS, DISTILL_ARCH, DISTILL_SEED, DISTILL_POOL_CAP, DISTILL_INIT (see recipe.sh).
+#   DISTILL_EPOCHS, DISTILL_ARCH, DISTILL_SEED, DISTILL_POOL_CAP, DISTILL_INIT,
+#   DISTILL_FEATURE_WEIGHT (see recipe.sh).
 # Prints and appends one CSV row per fold to OUT/cv.csv (accuracies in %).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

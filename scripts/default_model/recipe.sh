@@ -9,7 +9,10 @@ DISTILL_UNLABELED=("$shared/data/pool/images")
 # backbone shapes; its 10-class head is not used): DISTILL_INIT=none starts from SSCMA's
 # random init instead.
 DISTILL_INIT="${DISTILL_INIT:-$shared/models/sscma_mbv2_0.35_rep_cifar10_int8.tflite}"
+# DISTILL_FEATURE_WEIGHT=W adds feature distillation (distill --feature-weight; 0, off, in the
+# shipped recipe: it did not help, docs/default-model.md).
 DISTILL_FLAGS=(--arch "${DISTILL_ARCH:-mbv2-rep-0.35}" --epochs "${DISTILL_EPOCHS:-240}" --batch 64 --labeled-per-batch 24
   --lr 5e-3 --wd 0.05 --warmup 0.05 --temperature 1 --hard-weight 0.3 --labeled-area 0.6 --unlabeled-area 0.35 --jitter 0.3
-  --unlabeled-max-per-dir "${DISTILL_POOL_CAP:-600}" --unlabeled-size 128 --seed "${DISTILL_SEED:-1}")
+  --unlabeled-max-per-dir "${DISTILL_POOL_CAP:-600}" --unlabeled-size 128 --seed "${DISTILL_SEED:-1}"
+  --feature-weight "${DISTILL_FEATURE_WEIGHT:-0}")
 [ "$DISTILL_INIT" = none ] || DISTILL_FLAGS+=(--init "$DISTILL_INIT")

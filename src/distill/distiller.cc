@@ -13,6 +13,7 @@
 #include "data/augment.h"
 #include "formats/safetensors/safetensors.h"
 #include "nn/trainer.h"
+#include "ops/linear.h"
 #include "ops/soft_cross_entropy.h"
 #include "ops/softmax_cross_entropy.h"
 #include "personcls/image.h"
@@ -30,7 +31,10 @@ int ArgMax(const float* row, int k) { return static_cast<int>(std::max_element(r
 
 std::string TeacherNames(const std::vector<std::unique_ptr<Teacher>>& teachers) {
   std::string s;
-  for (const auto& t : teachers) s += (s.empty() ? "" : ",") + fs::path(t->path()).filename().string();
+  for (const auto& t : teachers) {
+    if (!s.empty()) s += ',';
+    s += fs::path(t->path()).filename().string();
+  }
   return s;
 }
 
@@ -125,9 +129,12 @@ Distiller::Distiller(const ArchConfig& config, DistillOptions options, const std
   if (!(o.jitter >= 0 && o.jitter < 1)) throw std::invalid_argument("jitter must be in [0, 1)");
   if (!(o.mixup >= 0 && o.cutmix >= 0 && o.mixup + o.cutmix <= 1)) throw std::invalid_argument("mixup and cutmix must be >= 0 with a sum <= 1");
   if (!(o.warmup_fraction >= 0 && o.warmup_fraction < 1)) throw std::invalid_argument("warm-up fraction must be in [0, 1)");
+  if (!(o.feature_weight >= 0)) throw std::invalid_argument("feature weight must be >= 0");
   if (config.gray) throw std::invalid_argument("distillation needs an RGB student");
   if (teachers.empty()) throw std::invalid_argument("at least one teacher is needed");
   for (const auto& t : teachers) {
+    if (o.feature_weight > 0 && t->feature_dim() == 0)
+      throw std::invalid_argument(t->path() + ": no classifier input to take features from (needed by the feature term)");
     if (t->num_classes() != config.num_classes)
       throw std::invalid_argument(t->path() + ": " + std::to_string(t->num_classes()) + " classes, the student has " + std::to_string(config.num_classes));
     if (t->input_size() != config.input_size)
@@ -155,6 +162,20 @@ Distiller::Distiller(const ArchConfig& config, DistillOptions options, const std
   s.cosine_epochs = o.epochs;
   schedule_ = std::make_unique<LrSchedule>(s);
   InitSscmaParameters(model_, rng_);
+  if (o.feature_weight > 0) {
+    // PyTorch's nn.Linear init, from its own generator so that runs without the feature
+    // term draw exactly what they drew before it existed.
+    feature_dim_ = EnsembleFeatureDim(teachers);
+    const int c = model_.spec().feature_channels;
+    adapter_w_ = Tensor({feature_dim_, c});
+    adapter_b_ = Tensor({feature_dim_});
+    adapter_gw_ = Tensor({feature_dim_, c});
+    adapter_gb_ = Tensor({feature_dim_});
+    std::mt19937_64 arng(o.seed ^ 0x9e3779b97f4a7c15ULL);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(c));
+    for (float& v : adapter_w_.data) v = static_cast<float>((2.0 * Uniform01(arng) - 1.0) * bound);
+    for (float& v : adapter_b_.data) v = static_cast<float>((2.0 * Uniform01(arng) - 1.0) * bound);
+  }
   if (unlabeled_) {
     unlabeled_order_.resize(unlabeled_->count());
     std::iota(unlabeled_order_.begin(), unlabeled_order_.end(), size_t{0});
@@ -175,6 +196,75 @@ void Distiller::InitFrom(const PretrainedDeploy& pretrained) {
     for (size_t j = 0; j < view_bytes; ++j) calib.data[i * view_bytes + j] = static_cast<float>(img.pixels[j]) / 255.0f;
   }
   InitFromDeploy(model_, pretrained, calib);
+}
+
+std::vector<Mbv2RepModel::ParamRef> Distiller::TrainedParameters() {
+  std::vector<Mbv2RepModel::ParamRef> params = model_.Parameters();
+  if (feature_dim_ > 0) {
+    params.push_back({"feature_adapter.weight", &adapter_w_, &adapter_gw_});
+    params.push_back({"feature_adapter.bias", &adapter_b_, &adapter_gb_});
+  }
+  return params;
+}
+
+Status Distiller::MeasureFeatureStatistics() {
+  const int S = config_.input_size, D = feature_dim_;
+  const size_t view_bytes = static_cast<size_t>(S) * S * 3;
+  std::vector<uint8_t> views;
+  for (const Dataset* d : {&labeled_, unlabeled_}) {
+    if (!d) continue;
+    for (size_t i = 0; i < std::min<size_t>(d->count(), 256); ++i) {
+      Image img;
+      img.width = img.height = d->size;
+      img.channels = 3;
+      img.pixels.assign(d->image(i), d->image(i) + d->image_bytes());
+      if (d->size != S) CropResize(&img, CropRect{0, 0, d->size, d->size}, S, S);
+      views.insert(views.end(), img.pixels.begin(), img.pixels.end());
+    }
+  }
+  const int n = static_cast<int>(views.size() / view_bytes);
+  std::vector<float> targets(static_cast<size_t>(n) * config_.num_classes), features(static_cast<size_t>(n) * D);
+  PCLS_RETURN_IF_ERROR(EnsembleTargets(teachers_, views.data(), n, S, 1.0f, targets.data(), features.data()));
+  std::vector<double> mean(D, 0.0), var(D, 0.0);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < D; ++j) mean[j] += features[static_cast<size_t>(i) * D + j];
+  for (double& m : mean) m /= n;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < D; ++j) {
+      const double e = features[static_cast<size_t>(i) * D + j] - mean[j];
+      var[j] += e * e;
+    }
+  // A dimension that barely varies (a dead ReLU channel) would be blown up by 1 / sigma:
+  // sigma is at least 1 % of the typical one.
+  double typical = 0;
+  for (double& v : var) typical += v /= n;
+  const double floor = 0.01 * std::sqrt(typical / D) + 1e-12;
+  feature_mean_.resize(D);
+  feature_inv_std_.resize(D);
+  for (int j = 0; j < D; ++j) {
+    feature_mean_[j] = static_cast<float>(mean[j]);
+    feature_inv_std_[j] = static_cast<float>(1.0 / std::max(std::sqrt(var[j]), floor));
+  }
+  return Status::Ok();
+}
+
+double Distiller::FeatureStep(const std::vector<float>& teacher_features, Tensor& dfeatures) {
+  const Tensor& f = model_.features();  // [B, C]
+  const int B = f.dim(0), C = f.dim(1), D = feature_dim_;
+  std::vector<float> y(static_cast<size_t>(B) * D);
+  ops::linear_forward(B, C, D, f.ptr(), adapter_w_.ptr(), adapter_b_.ptr(), y.data());
+  double sse = 0;
+  const float scale = static_cast<float>(2.0 * options_.feature_weight / (static_cast<double>(B) * D));
+  for (int i = 0; i < B; ++i)
+    for (int j = 0; j < D; ++j) {
+      const size_t k = static_cast<size_t>(i) * D + j;
+      const float diff = y[k] - (teacher_features[k] - feature_mean_[j]) * feature_inv_std_[j];
+      sse += static_cast<double>(diff) * diff;
+      y[k] = scale * diff;  // now dLoss/dy
+    }
+  ops::linear_backward(B, C, D, f.ptr(), adapter_w_.ptr(), y.data(), dfeatures.ptr(), adapter_gw_.ptr(), adapter_gb_.ptr(),
+                       ops::GradMode::kOverwrite);
+  return sse / (static_cast<double>(B) * D);
 }
 
 size_t Distiller::NextUnlabeled() {
@@ -238,6 +328,10 @@ Status Distiller::SaveState() const {
     order.bytes.insert(order.bytes.end(), b, b + sizeof(x));
   }
   f.tensors["unlabeled_order"] = std::move(order);
+  if (feature_dim_ > 0) {
+    f.tensors["feature_adapter.weight"] = safetensors::FromFloat(adapter_w_.data, {adapter_w_.dim(0), adapter_w_.dim(1)});
+    f.tensors["feature_adapter.bias"] = safetensors::FromFloat(adapter_b_.data, {adapter_b_.dim(0)});
+  }
   std::ostringstream rng;
   rng << rng_;
   f.metadata = {{"epoch", std::to_string(epoch_)},
@@ -267,7 +361,20 @@ Status Distiller::Resume() {
     PCLS_ASSIGN_OR_RETURN(const std::string best, meta("best_val_top1"));
     PCLS_ASSIGN_OR_RETURN(const std::string best_epoch, meta("best_epoch"));
     std::vector<AdamWOptimizer::ParamState> ps;
-    for (const std::string& name : model_.ParameterNames()) {
+    std::vector<std::string> names = model_.ParameterNames();
+    if (feature_dim_ > 0) {
+      for (const auto& p : TrainedParameters()) {
+        if (p.name.rfind("feature_adapter.", 0) != 0) continue;
+        names.push_back(p.name);
+        auto it = s->tensors.find(p.name);
+        if (it == s->tensors.end()) return Status::Error(spath + ": no " + p.name + " (the run had no feature term)");
+        std::vector<float> v = it->second.AsFloat();
+        if (v.size() != p.value->data.size())
+          return Status::Error(spath + ": " + p.name + " has " + std::to_string(v.size()) + " values, expected " + std::to_string(p.value->data.size()));
+        p.value->data = std::move(v);
+      }
+    }
+    for (const std::string& name : names) {
       auto m = s->tensors.find("exp_avg." + name), v = s->tensors.find("exp_avg_sq." + name);
       if (m == s->tensors.end() || v == s->tensors.end()) {
         if (std::stoll(steps) == 0) continue;
@@ -306,7 +413,7 @@ Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_ep
     fs::create_directories(o.out_dir, ec);
     if (ec) return Status::Error(o.out_dir + ": cannot create: " + ec.message());
     std::ofstream log(log_path, std::ios::trunc);
-    log << "epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds\n";
+    log << "epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds,feature_loss\n";
     if (!log) return Status::Error(log_path + ": cannot write");
   }
   const int B = o.batch, S = config_.input_size, K = config_.num_classes;
@@ -315,16 +422,23 @@ Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_ep
   std::vector<int32_t> labels(B);
   std::vector<float> targets(static_cast<size_t>(B) * K), weights(B), probs(targets.size()), hard_probs(targets.size());
   Tensor x({B, S, S, 3}), dlogits({B, K});
+  const bool features = feature_dim_ > 0;
+  std::vector<float> teacher_features(features ? static_cast<size_t>(B) * feature_dim_ : 0);
+  Tensor dfeatures;
+  if (features) {
+    dfeatures = Tensor({B, model_.spec().feature_channels});
+    if (feature_mean_.empty()) PCLS_RETURN_IF_ERROR(MeasureFeatureStatistics());
+  }
   while (epoch_ < stop_epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<size_t> order(labeled_.count());
     std::iota(order.begin(), order.end(), size_t{0});
     Shuffle(order, rng_);
-    double loss_sum = 0, kl_sum = 0, lr = 0;
+    double loss_sum = 0, kl_sum = 0, feature_sum = 0, lr = 0;
     int64_t agree = 0, seen = 0;
     for (int step = 0; step < steps_per_epoch_; ++step) {
       MakeBatch(order, step, views, labels);
-      PCLS_RETURN_IF_ERROR(EnsembleTargets(teachers_, views.data(), B, S, o.temperature, targets.data()));
+      PCLS_RETURN_IF_ERROR(EnsembleTargets(teachers_, views.data(), B, S, o.temperature, targets.data(), features ? teacher_features.data() : nullptr));
       for (size_t j = 0; j < views.size(); ++j) x.data[j] = static_cast<float>(views[j]) / 255.0f;
       const Tensor& logits = model_.Forward(x, true);
       // Labelled unmixed views come first in the batch: rows [0, hard_rows).
@@ -343,9 +457,14 @@ Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_ep
         ops::softmax_cross_entropy_backward(hard_rows, K, hard_probs.data(), labels.data(), scale, dlogits.ptr(), ops::GradMode::kAccumulate);
         loss += static_cast<double>(scale) * ce;
       }
-      model_.Backward(dlogits);
+      if (features) {
+        const double mse = FeatureStep(teacher_features, dfeatures);
+        loss += o.feature_weight * mse;
+        feature_sum += mse;
+      }
+      model_.Backward(dlogits, features ? &dfeatures : nullptr);
       lr = schedule_->lr_at(iteration_, epoch_);
-      adamw_.Step(model_.Parameters(), lr);
+      adamw_.Step(TrainedParameters(), lr);
       ++iteration_;
       loss_sum += loss;
       kl_sum += kl;
@@ -358,6 +477,7 @@ Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_ep
     st.lr = lr;
     st.loss = loss_sum / steps_per_epoch_;
     st.kl = kl_sum / steps_per_epoch_;
+    st.feature_loss = feature_sum / steps_per_epoch_;
     st.teacher_agreement = seen ? static_cast<double>(agree) / seen : 0;
     if (val_) st.val_top1 = EvaluateTop1(model_, *val_, 100);
     st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -367,7 +487,7 @@ Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_ep
       PCLS_RETURN_IF_ERROR(SaveState());
       std::ofstream log(log_path, std::ios::app);
       log << st.epoch << ',' << st.iterations << ',' << ExactDecimal(st.lr) << ',' << st.loss << ',' << st.kl << ',' << st.teacher_agreement << ','
-          << st.val_top1 << ',' << st.seconds << '\n';
+          << st.val_top1 << ',' << st.seconds << ',' << st.feature_loss << '\n';
       if (!log) return Status::Error(log_path + ": cannot write");
     }
     if (val_ && st.val_top1 > best_val_) {

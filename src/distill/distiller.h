@@ -15,7 +15,15 @@
 //   3. targets q [B, K] = mean over teachers of softmax(log p_teacher / T) (distill/teacher.h).
 //   4. loss = T^2/B sum_n w_n KL(q_n || softmax(z_n / T))   (ops/soft_cross_entropy.h)
 //            + h/B sum_{labelled, unmixed n} CE(z_n, label_n)   (ops/softmax_cross_entropy.h)
+//            + beta/(B D) sum_n |A f_n + a - (t_n - mu) / sigma|^2        (feature term)
 //      w_n = 1 - h for labelled unmixed views, 1 otherwise (h = hard_weight).
+//      Feature term (beta = feature_weight > 0 only): f_n [C] are the student's pooled
+//      features (Mbv2RepModel::features), t_n [D] the teachers' classifier inputs side by
+//      side (distill/teacher.h), mu and sigma their per-dimension mean and standard
+//      deviation over fixed images (the first 256 labelled and 256 unlabeled, whole, no
+//      augmentation) measured once before the first step; A [D, C], a [D] is a linear
+//      adapter trained with the student and dropped afterwards. A binary teacher output
+//      carries about one number per view; its features carry D, which is the point.
 //   5. AdamW (decoupled weight decay), lr = LrSchedule: linear warm-up over the first
 //      warmup_fraction of all steps from 0.01 x lr, then cosine per epoch to 0.
 // An epoch is floor(labelled images / L) steps. Student inputs are x = pixel / 255 NHWC;
@@ -30,7 +38,9 @@
 //                                       m and v ("exp_avg.NAME", "exp_avg_sq.NAME"), the
 //                                       unlabeled order, and metadata epoch, iteration,
 //                                       step_count, rng, unlabeled_pos, best_*, distill
-//   log.csv                             epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds
+//                                       and, with a feature term, the adapter
+//                                       ("feature_adapter.weight" [D, C], ".bias" [D])
+//   log.csv                             epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds,feature_loss
 // Resume() continues from last.* with the same options: an interrupted and resumed run
 // writes the same weights, bit for bit, as an uninterrupted one. The recipe text must be
 // the same (the learning-rate schedule depends on every epoch count).
@@ -66,6 +76,7 @@ struct DistillOptions {
   bool flip = true;
   double jitter = 0.3;
   double mixup = 0.0, cutmix = 0.0;  // probabilities per batch; mixup + cutmix <= 1
+  double feature_weight = 0.0;       // beta of the feature term; 0: logits only
   uint64_t seed = 0;
   std::string out_dir;  // empty: no files
   std::string version = "unknown";
@@ -76,6 +87,7 @@ struct DistillEpochStats {
   int epoch = 0;  // 1-based
   int64_t iterations = 0;
   double lr = 0, loss = 0, kl = 0;
+  double feature_loss = 0;       // mean squared error of the adapter (before beta); 0 when unused
   double teacher_agreement = 0;  // share of training views where argmax student == argmax target
   double val_top1 = -1;          // -1 without a validation set
   double seconds = 0;
@@ -119,6 +131,12 @@ class Distiller {
   // Fills views [B, S, S, 3] uint8 and labels [B] (-1: no hard label) for one step.
   void MakeBatch(const std::vector<size_t>& labeled_order, int step, std::vector<uint8_t>& views, std::vector<int32_t>& labels);
   size_t NextUnlabeled();
+  // mu and 1 / sigma of the teachers' features (see the feature term above).
+  Status MeasureFeatureStatistics();
+  // The feature term of one step: returns its MSE and writes dfeatures [B, C] (scaled by
+  // beta) and the adapter's gradients.
+  double FeatureStep(const std::vector<float>& teacher_features, Tensor& dfeatures);
+  std::vector<Mbv2RepModel::ParamRef> TrainedParameters();
   Status Save(const std::string& path, double val_top1) const;
   Status SaveState() const;
 
@@ -134,6 +152,10 @@ class Distiller {
   std::mt19937_64 rng_;
   int labeled_per_batch_ = 0, steps_per_epoch_ = 0;
   std::vector<size_t> unlabeled_order_;
+  // Feature term (empty without): adapter A [D, C], a [D] and gradients; mu, 1 / sigma [D].
+  int feature_dim_ = 0;
+  Tensor adapter_w_, adapter_b_, adapter_gw_, adapter_gb_;
+  std::vector<float> feature_mean_, feature_inv_std_;
   size_t unlabeled_pos_ = 0;
   int epoch_ = 0;
   int64_t iteration_ = 0;

@@ -13,14 +13,19 @@
 namespace personcls {
 namespace {
 
+// The op writing `tensor`, or nullptr for a graph input or constant.
+const OpDesc* Producer(const Graph& g, int tensor) {
+  for (const OpDesc& op : g.ops)
+    if (std::find(op.outputs.begin(), op.outputs.end(), tensor) != op.outputs.end()) return &op;
+  return nullptr;
+}
+
 // True when graph output 0 is a SOFTMAX result, possibly passed through RESHAPE /
 // QUANTIZE / DEQUANTIZE (which keep probabilities probabilities).
 bool EndsInSoftmax(const Graph& g) {
   int tensor = g.outputs.empty() ? -1 : g.outputs[0];
   for (int guard = 0; tensor >= 0 && guard < static_cast<int>(g.ops.size()); ++guard) {
-    const OpDesc* producer = nullptr;
-    for (const OpDesc& op : g.ops)
-      if (std::find(op.outputs.begin(), op.outputs.end(), tensor) != op.outputs.end()) producer = &op;
+    const OpDesc* producer = Producer(g, tensor);
     if (!producer) return false;
     if (producer->type == OpType::kSoftmax) return true;
     if (producer->type != OpType::kReshape && producer->type != OpType::kQuantize && producer->type != OpType::kDequantize) return false;
@@ -29,16 +34,37 @@ bool EndsInSoftmax(const Graph& g) {
   return false;
 }
 
-// Output 0 of `it` as float values (dequantized for int8).
-void ReadOutput(const Interpreter& it, int k, float* out) {
-  const TensorDesc& d = it.output_desc(0);
-  if (d.dtype == DType::kInt8) {
-    const auto* q = static_cast<const int8_t*>(it.output_data(0));
-    const float scale = d.quant.empty() ? 1.0f : d.quant.scale[0];
-    const int zp = d.quant.empty() ? 0 : d.quant.zero_point[0];
-    for (int j = 0; j < k; ++j) out[j] = scale * static_cast<float>(q[j] - zp);
-  } else {
-    std::copy_n(static_cast<const float*>(it.output_data(0)), k, out);
+// The input tensor of the classifier feeding output 0 (see teacher.h), or -1.
+int ClassifierInput(const Graph& g) {
+  int tensor = g.outputs.empty() ? -1 : g.outputs[0];
+  for (int guard = 0; tensor >= 0 && guard < static_cast<int>(g.ops.size()); ++guard) {
+    const OpDesc* op = Producer(g, tensor);
+    if (!op || op->inputs.empty()) return -1;
+    if (op->type == OpType::kFullyConnected || op->type == OpType::kConv2D) return op->inputs[0];
+    if (op->type != OpType::kSoftmax && op->type != OpType::kReshape && op->type != OpType::kQuantize && op->type != OpType::kDequantize &&
+        op->type != OpType::kMean && op->type != OpType::kAveragePool2D)
+      return -1;
+    tensor = op->inputs[0];
+  }
+  return -1;
+}
+
+// Output `index` of `it` as float values (dequantized for int8), averaged over H and W
+// when it is NHWC with H * W > 1: `count` values.
+void ReadOutput(const Interpreter& it, int index, int count, float* out) {
+  const TensorDesc& d = it.output_desc(index);
+  const int64_t n = d.num_elements(), positions = n / count;
+  const float scale = d.quant.empty() ? 1.0f : d.quant.scale[0];
+  const int zp = d.quant.empty() ? 0 : d.quant.zero_point[0];
+  const auto* q = static_cast<const int8_t*>(it.output_data(index));
+  const auto* f = static_cast<const float*>(it.output_data(index));
+  for (int j = 0; j < count; ++j) {
+    double sum = 0;
+    for (int64_t p = 0; p < positions; ++p) {
+      const int64_t i = p * count + j;
+      sum += d.dtype == DType::kInt8 ? scale * static_cast<float>(q[i] - zp) : f[i];
+    }
+    out[j] = static_cast<float>(sum / static_cast<double>(positions));
   }
 }
 
@@ -51,6 +77,16 @@ Expected<std::unique_ptr<Teacher>> Teacher::Load(const std::string& path, int th
   std::unique_ptr<Teacher> t(new Teacher());
   t->path_ = path;
   t->graph_ = *graph;
+  const int feature_tensor = ClassifierInput(**graph);
+  if (feature_tensor >= 0 && ((*graph)->tensors[feature_tensor].dtype == DType::kFloat32 || (*graph)->tensors[feature_tensor].dtype == DType::kInt8)) {
+    // A copy of the graph (constants shared through `storage`) with the features as output 1.
+    auto with_features = std::make_shared<Graph>(**graph);
+    t->feature_output_ = static_cast<int>(with_features->outputs.size());
+    with_features->outputs.push_back(feature_tensor);
+    const std::vector<int32_t>& shape = with_features->tensors[feature_tensor].shape;
+    t->feature_dim_ = shape.empty() ? 0 : shape.back();
+    t->graph_ = std::move(with_features);
+  }
   PCLS_ASSIGN_OR_RETURN(auto norm, ReadNormalizationMetadata(**graph));
   t->normalization_ = norm;
   InterpreterOptions io;
@@ -72,7 +108,8 @@ Expected<std::unique_ptr<Teacher>> Teacher::Load(const std::string& path, int th
   return t;
 }
 
-Status Teacher::Targets(const uint8_t* images, int n, int size, float temperature, float* out) {
+Status Teacher::Targets(const uint8_t* images, int n, int size, float temperature, float* out, float* features) {
+  if (features && feature_dim_ == 0) return Status::Error(path_ + ": no classifier input found to take features from");
   if (size != input_size_) return Status::Error(path_ + ": teacher input is " + std::to_string(input_size_) + "x" + std::to_string(input_size_) +
                                                 ", views are " + std::to_string(size) + "x" + std::to_string(size));
   if (!(temperature > 0)) return Status::Error("temperature must be > 0");
@@ -98,7 +135,8 @@ Status Teacher::Targets(const uint8_t* images, int n, int size, float temperatur
       }
       it.Invoke();
       float* row = out + static_cast<size_t>(i) * k;
-      ReadOutput(it, k, row);
+      ReadOutput(it, 0, k, row);
+      if (features) ReadOutput(it, feature_output_, feature_dim_, features + static_cast<size_t>(i) * feature_dim_);
       // Log-probabilities (up to a constant) divided by T, then a stable softmax.
       for (int j = 0; j < k; ++j)
         logit[j] = (outputs_probabilities_ ? std::log(std::max(static_cast<double>(row[j]), 1e-12)) : row[j]) / temperature;
@@ -113,16 +151,28 @@ Status Teacher::Targets(const uint8_t* images, int n, int size, float temperatur
   return Status::Ok();
 }
 
+int EnsembleFeatureDim(const std::vector<std::unique_ptr<Teacher>>& teachers) {
+  int d = 0;
+  for (const auto& t : teachers) d += t->feature_dim();
+  return d;
+}
+
 Status EnsembleTargets(const std::vector<std::unique_ptr<Teacher>>& teachers, const uint8_t* images, int n, int size, float temperature,
-                       float* out) {
+                       float* out, float* features) {
   if (teachers.empty()) return Status::Error("no teachers");
-  const int k = teachers[0]->num_classes();
-  std::vector<float> one(static_cast<size_t>(n) * k);
+  const int k = teachers[0]->num_classes(), total_dim = EnsembleFeatureDim(teachers);
+  std::vector<float> one(static_cast<size_t>(n) * k), feat;
   std::fill(out, out + one.size(), 0.0f);
+  int offset = 0;  // of this teacher's features in a row of `features`
   for (const auto& t : teachers) {
     if (t->num_classes() != k) return Status::Error(t->path() + ": " + std::to_string(t->num_classes()) + " classes, the first teacher has " + std::to_string(k));
-    PCLS_RETURN_IF_ERROR(t->Targets(images, n, size, temperature, one.data()));
+    const int dim = t->feature_dim();
+    if (features) feat.resize(static_cast<size_t>(n) * dim);
+    PCLS_RETURN_IF_ERROR(t->Targets(images, n, size, temperature, one.data(), features ? feat.data() : nullptr));
     for (size_t i = 0; i < one.size(); ++i) out[i] += one[i];
+    if (features)
+      for (int i = 0; i < n; ++i) std::copy_n(feat.data() + static_cast<size_t>(i) * dim, dim, features + static_cast<size_t>(i) * total_dim + offset);
+    offset += dim;
   }
   const float inv = 1.0f / static_cast<float>(teachers.size());
   for (size_t i = 0; i < one.size(); ++i) out[i] *= inv;

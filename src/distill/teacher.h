@@ -7,6 +7,12 @@
 //   q = softmax(log(p) / T)                 (T = 1: q = p)
 // which equals softmax(logits / T) because log p differs from the logits by a constant.
 // An ensemble's target is the mean of its teachers' q.
+//
+// Features (for feature distillation): the input of the teacher's classifier, the last
+// FULLY_CONNECTED or CONV_2D before the output (reached back through SOFTMAX, RESHAPE,
+// QUANTIZE, DEQUANTIZE, MEAN and AVERAGE_POOL_2D), averaged over H and W when it is a
+// feature map, dequantized for int8: [feature_dim] per image. Load() makes that tensor a
+// second graph output so the planner keeps it until the end of Invoke.
 #pragma once
 
 #include <cstdint>
@@ -32,11 +38,13 @@ class Teacher {
   int input_size() const { return input_size_; }
   int input_channels() const { return input_channels_; }
   bool outputs_probabilities() const { return outputs_probabilities_; }
+  // Length of a feature vector; 0 when no classifier input was found.
+  int feature_dim() const { return feature_dim_; }
 
   // images: n uint8 RGB HWC images of size x size (the teacher's input size); out: [n, K]
-  // targets at `temperature`. Runs up to `threads` images at a time. Errors only on a
-  // size mismatch.
-  Status Targets(const uint8_t* images, int n, int size, float temperature, float* out);
+  // targets at `temperature`; features (optional): [n, feature_dim]. Runs up to `threads`
+  // images at a time. Errors on a size mismatch, or features asked of a teacher without.
+  Status Targets(const uint8_t* images, int n, int size, float temperature, float* out, float* features = nullptr);
 
  private:
   Teacher() = default;
@@ -45,11 +53,16 @@ class Teacher {
   std::vector<std::unique_ptr<Interpreter>> interpreters_;  // one per thread
   std::optional<InputNormalization> normalization_;
   int num_classes_ = 0, input_size_ = 0, input_channels_ = 0;
+  int feature_output_ = -1, feature_dim_ = 0;  // graph output index of the features
   bool outputs_probabilities_ = false;
 };
 
 // The mean of every teacher's targets: out [n, K]. All teachers must have K classes.
+// features (optional): [n, sum of feature_dim], the teachers' features side by side in
+// the order of `teachers`.
 Status EnsembleTargets(const std::vector<std::unique_ptr<Teacher>>& teachers, const uint8_t* images, int n, int size,
-                       float temperature, float* out);
+                       float temperature, float* out, float* features = nullptr);
+// Sum of the teachers' feature_dim().
+int EnsembleFeatureDim(const std::vector<std::unique_ptr<Teacher>>& teachers);
 
 }  // namespace personcls

@@ -389,11 +389,18 @@ const Tensor& Mbv2RepModel::Forward(const Tensor& input, bool training) {
   return m.logits;
 }
 
-void Mbv2RepModel::Backward(const Tensor& dlogits) {
+const Tensor& Mbv2RepModel::features() const {
+  if (!impl_->have_forward) throw std::logic_error("Mbv2RepModel::features without a Forward");
+  return impl_->pooled;
+}
+
+void Mbv2RepModel::Backward(const Tensor& dlogits, const Tensor* dfeatures) {
   Impl& m = *impl_;
   if (!m.have_forward) throw std::logic_error("Mbv2RepModel::Backward without a Forward");
   if (dlogits.shape != m.logits.shape)
     throw std::invalid_argument("Mbv2RepModel::Backward: dlogits " + ShapeToString(dlogits.shape) + ", expected " + ShapeToString(m.logits.shape));
+  if (dfeatures && dfeatures->shape != m.pooled.shape)
+    throw std::invalid_argument("Mbv2RepModel::Backward: dfeatures " + ShapeToString(dfeatures->shape) + ", expected " + ShapeToString(m.pooled.shape));
   const ConvSpec& st = spec_.stem;
   const int n = m.logits.dim(0);
   const ops::GradMode kOver = ops::GradMode::kOverwrite;
@@ -406,6 +413,8 @@ void Mbv2RepModel::Backward(const Tensor& dlogits) {
   const int fhw = spec_.blocks.empty() ? st.out_hw : spec_.blocks.back().out_hw;
   Scratch(m.dpooled, int64_t{n} * fc_in);
   ops::linear_backward(n, fc_in, classes, m.pooled.ptr(), m.fc_w.ptr(), dlogits.ptr(), m.dpooled.data(), m.fc_gw.ptr(), m.fc_gb.ptr(), kOver);
+  if (dfeatures)
+    for (int64_t i = 0; i < int64_t{n} * fc_in; ++i) m.dpooled[static_cast<size_t>(i)] += dfeatures->data[static_cast<size_t>(i)];
   float* dout = m.chain_a.data();  // gradient of the current block's output
   float* din = m.chain_b.data();
   ops::global_avg_pool_backward(n, fhw, fhw, fc_in, m.dpooled.data(), dout, kOver);

@@ -48,8 +48,13 @@ class Mbv2RepModel {
   // training: BN with batch statistics (needs N*OH*OW >= 2 at every BN) and running-stat
   // updates; otherwise BN with running statistics.
   const Tensor& Forward(const Tensor& input, bool training);
+  // The globally pooled features [N, feature_channels] that fed the head in the last
+  // Forward (valid until the next Forward).
+  const Tensor& features() const;
   // dlogits [N, classes] of the last Forward; overwrites every parameter gradient.
-  void Backward(const Tensor& dlogits);
+  // dfeatures (optional, [N, feature_channels]) is a gradient of another loss on
+  // features(), added to the one coming back through the head (feature distillation).
+  void Backward(const Tensor& dlogits, const Tensor* dfeatures = nullptr);
 
   // Parameters in state_dict order with their gradients (internal layouts), for optimizers.
   struct ParamRef {

@@ -157,6 +157,7 @@ class DistillSmall : public ::testing::Test {
     o.recipe = "test";
     return o;
   }
+  void ResumeEqualsUninterrupted(double feature_weight);
   std::string dir_;
   Dataset labeled_, unlabeled_, val_;
   std::vector<std::unique_ptr<Teacher>> teachers_;
@@ -175,6 +176,107 @@ TEST_F(DistillSmall, StudentApproachesTheTeacher) {
   EXPECT_LT(stats.back().kl, 0.5 * stats.front().kl);
   EXPECT_GE(stats.back().val_top1, 0.0);
   for (const auto& s : stats) EXPECT_TRUE(std::isfinite(s.loss));
+}
+
+TEST_F(DistillSmall, TeacherFeaturesAreTheStudentFeaturesOfTheSameNetwork) {
+  // The teacher is a checkpoint: its deploy graph's classifier input, averaged over H and W,
+  // must be what the train-form model calls its pooled features (eval mode; the fused 3x3
+  // convolutions differ from the unfused ones by rounding only).
+  ASSERT_EQ(teachers_[0]->feature_dim(), Mbv2RepModel(SmallConfig()).spec().feature_channels);
+  Mbv2RepModel m(SmallConfig());
+  auto ckpt = safetensors::ReadFile(dir_ + "/teacher.safetensors");
+  ASSERT_TRUE(ckpt.ok());
+  StateDict state;
+  for (const auto& [name, t] : ckpt->tensors) state[name] = t.AsFloat();
+  ASSERT_TRUE(m.LoadStateDict(state).ok());
+  const int n = 5, C = teachers_[0]->feature_dim();
+  Tensor x({n, 32, 32, 3});
+  for (size_t j = 0; j < x.data.size(); ++j) x.data[j] = val_.pixels[j] / 255.0f;
+  m.Forward(x, false);
+  std::vector<float> probs(n * 2), plain(n * 2), features(static_cast<size_t>(n) * C);
+  ASSERT_TRUE(teachers_[0]->Targets(val_.pixels.data(), n, 32, 1.0f, probs.data(), features.data()).ok());
+  ASSERT_TRUE(teachers_[0]->Targets(val_.pixels.data(), n, 32, 1.0f, plain.data()).ok());
+  EXPECT_EQ(probs, plain) << "asking for features does not change the targets";
+  double max_abs = 0, max_err = 0;
+  for (size_t i = 0; i < features.size(); ++i) {
+    max_abs = std::max(max_abs, std::fabs(static_cast<double>(m.features().data[i])));
+    max_err = std::max(max_err, std::fabs(static_cast<double>(features[i]) - m.features().data[i]));
+  }
+  EXPECT_GT(max_abs, 0.01) << "features that are all zero prove nothing";
+  EXPECT_LT(max_err, 1e-4 * std::max(1.0, max_abs));
+  // The ensemble puts each teacher's features side by side.
+  std::vector<std::unique_ptr<Teacher>> two;
+  for (int i = 0; i < 2; ++i) two.push_back(std::move(Teacher::Load(dir_ + "/teacher.safetensors", 1).value()));
+  EXPECT_EQ(EnsembleFeatureDim(two), 2 * C);
+  std::vector<float> both(static_cast<size_t>(n) * 2 * C);
+  ASSERT_TRUE(EnsembleTargets(two, val_.pixels.data(), n, 32, 1.0f, probs.data(), both.data()).ok());
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < C; ++j) {
+      EXPECT_EQ(both[static_cast<size_t>(i) * 2 * C + j], features[static_cast<size_t>(i) * C + j]);
+      EXPECT_EQ(both[static_cast<size_t>(i) * 2 * C + C + j], features[static_cast<size_t>(i) * C + j]);
+    }
+}
+
+TEST_F(DistillSmall, FeatureTermIsLearnedAndChangesTheStudent) {
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  std::vector<std::vector<float>> finals;
+  std::vector<DistillEpochStats> stats;
+  for (double beta : {0.0, 1.0}) {
+    DistillOptions o = Options("");
+    o.feature_weight = beta;
+    o.epochs = 30;
+    Distiller d(SmallConfig(), o, teachers_, labeled_, &unlabeled_, &val_);
+    stats.clear();
+    ASSERT_TRUE(d.Run([&](const DistillEpochStats& s) { stats.push_back(s); }).ok());
+    StateDict state = d.model().ToStateDict();
+    finals.push_back(state.at(d.model().ParameterNames()[0]));  // the stem convolution
+    if (beta == 0) {
+      for (const auto& s : stats) EXPECT_EQ(s.feature_loss, 0.0);
+    }
+  }
+  omp_set_num_threads(threads);
+  ASSERT_EQ(stats.size(), 30u);
+  // Standardized targets: a fresh adapter is off by about their variance, 1 per dimension.
+  // Batches of 8 make single epochs noisy: the last five are averaged.
+  EXPECT_GT(stats.front().feature_loss, 0.5);
+  double late_feature = 0, late_kl = 0;
+  for (size_t i = stats.size() - 5; i < stats.size(); ++i) late_feature += stats[i].feature_loss / 5, late_kl += stats[i].kl / 5;
+  EXPECT_LT(late_feature, 0.75 * stats.front().feature_loss);
+  EXPECT_LT(late_kl, 0.6 * stats.front().kl) << "the logits are still learned";
+  for (const auto& s : stats) EXPECT_NEAR(s.loss, s.kl + s.feature_loss, 1e-6 * (1 + s.loss));
+  EXPECT_NE(finals[0], finals[1]) << "the feature term's gradient reaches the backbone";
+}
+
+TEST(Teacher, FeaturesOfTheSharedTeachersAreTheir256PooledChannels) {
+  PCLS_REQUIRE_SHARED("models/tinymaix_vww96_q.tflite");
+  auto dev = LoadDataset(SharedPath("data/vww01-dev"));
+  ASSERT_TRUE(dev.ok());
+  const int n = 6;
+  std::vector<std::vector<float>> feats;
+  // MLPerf ends AVERAGE_POOL_2D, RESHAPE, FULLY_CONNECTED; TinyMaix CONV_2D 1x1, MEAN: both
+  // classifiers read 256 channels (MobileNetV1 0.25).
+  for (const char* m : {"models/mlperf_vww_96_float.tflite", "models/mlperf_vww_96_int8.tflite", "models/tinymaix_vww96_f.tflite",
+                        "models/tinymaix_vww96_q.tflite"}) {
+    auto t = Teacher::Load(SharedPath(m), 2);
+    ASSERT_TRUE(t.ok()) << t.status().message();
+    ASSERT_EQ((*t)->feature_dim(), 256) << m;
+    std::vector<float> probs(n * 2), f(n * 256);
+    ASSERT_TRUE((*t)->Targets(dev->pixels.data(), n, 96, 1.0f, probs.data(), f.data()).ok());
+    for (float v : f) EXPECT_GE(v, 0.0f) << m << ": after ReLU / ReLU6";
+    EXPECT_NE(std::vector<float>(f.begin(), f.begin() + 256), std::vector<float>(f.begin() + 256, f.begin() + 512)) << m;
+    feats.push_back(std::move(f));
+  }
+  // int8 features are the float ones up to quantization: strongly correlated.
+  for (int pair : {0, 2}) {
+    double sxy = 0, sxx = 0, syy = 0, mx = 0, my = 0;
+    const auto& a = feats[pair];
+    const auto& b = feats[pair + 1];
+    for (size_t i = 0; i < a.size(); ++i) mx += a[i], my += b[i];
+    mx /= a.size(), my /= b.size();
+    for (size_t i = 0; i < a.size(); ++i) sxy += (a[i] - mx) * (b[i] - my), sxx += (a[i] - mx) * (a[i] - mx), syy += (b[i] - my) * (b[i] - my);
+    EXPECT_GT(sxy / std::sqrt(sxx * syy), 0.9) << pair;
+  }
 }
 
 TEST_F(DistillSmall, WritesCheckpointsAndLogAndIsDeterministicAcrossThreads) {
@@ -201,7 +303,7 @@ TEST_F(DistillSmall, WritesCheckpointsAndLogAndIsDeterministicAcrossThreads) {
     std::ifstream log(o.out_dir + "/log.csv");
     std::string line;
     std::getline(log, line);
-    EXPECT_EQ(line, "epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds");
+    EXPECT_EQ(line, "epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds,feature_loss");
     int rows = 0;
     while (std::getline(log, line)) ++rows;
     EXPECT_EQ(rows, 1);
@@ -212,11 +314,21 @@ TEST_F(DistillSmall, WritesCheckpointsAndLogAndIsDeterministicAcrossThreads) {
 }
 
 TEST_F(DistillSmall, InterruptedAndResumedRunEqualsAnUninterruptedOne) {
+  ResumeEqualsUninterrupted(0.0);
+}
+
+TEST_F(DistillSmall, InterruptedAndResumedRunWithFeatureTermEqualsAnUninterruptedOne) {
+  // The adapter and its optimizer state must travel in last_state.safetensors too.
+  ResumeEqualsUninterrupted(0.5);
+}
+
+void DistillSmall::ResumeEqualsUninterrupted(double feature_weight) {
   auto options = [&](const std::string& name) {
     DistillOptions o = Options(dir_ + "/" + name);
     o.epochs = 3;
     o.warmup_fraction = 0.2;  // the schedule spans the interruption
     o.mixup = 0.3;
+    o.feature_weight = feature_weight;
     return o;
   };
   Distiller whole(SmallConfig(), options("whole"), teachers_, labeled_, &unlabeled_, &val_);
@@ -263,6 +375,7 @@ TEST_F(DistillSmall, RejectsBadOptionsAndMismatchedTeachers) {
   bad([](DistillOptions& o, ArchConfig&) { o.hard_weight = 1.5; });
   bad([](DistillOptions& o, ArchConfig&) { o.mixup = 0.7, o.cutmix = 0.7; });
   bad([](DistillOptions& o, ArchConfig&) { o.labeled_area_min = 0; });
+  bad([](DistillOptions& o, ArchConfig&) { o.feature_weight = -1; });
   bad([](DistillOptions&, ArchConfig& c) { c.input_size = 40; });  // the teacher takes 32x32
   bad([](DistillOptions&, ArchConfig& c) { c.num_classes = 3; });
   std::vector<std::unique_ptr<Teacher>> none;

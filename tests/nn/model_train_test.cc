@@ -303,6 +303,43 @@ TEST(Mbv2RepModel, EvalBackwardMatchesFiniteDifferences) {
   }
 }
 
+// A gradient given at the pooled features is the head's own gradient path: feeding
+// dfeatures = dlogits * W (W = head.fc.weight [K, C]) with zero dlogits gives the backbone
+// the same gradients as dlogits through the head, and the head none.
+TEST(Mbv2RepModel, FeatureGradientJoinsTheHeadsPath) {
+  const Twin& t = TwinW035();
+  auto model = LoadedModel();
+  const int n = t.input.dim(0), k = t.config.num_classes, c = model->spec().feature_channels;
+  Tensor dlogits({n, k}), zero({n, k}), dfeatures({n, c});
+  for (int i = 0; i < n * k; ++i) dlogits[i] = 0.1f * static_cast<float>(i % 5) - 0.2f;
+  const std::vector<float> w = model->ToStateDict().at("head.fc.weight");
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < c; ++j) {
+      float g = 0;
+      for (int o = 0; o < k; ++o) g += dlogits[i * k + o] * w[static_cast<size_t>(o) * c + j];
+      dfeatures[static_cast<size_t>(i) * c + j] = g;
+    }
+  model->Forward(t.input, true);
+  EXPECT_EQ(model->features().shape, (std::vector<int>{n, c}));
+  model->Backward(dlogits);
+  const StateDict through_head = model->GradStateDict();
+  ASSERT_TRUE(model->LoadStateDict(t.params).ok());  // undo the running-stat update
+  model->Forward(t.input, true);
+  model->Backward(zero, &dfeatures);
+  const StateDict direct = model->GradStateDict();
+  for (const auto& [name, g] : direct) {
+    const bool head = name.rfind("head.", 0) == 0;
+    double max_abs = 0, max_err = 0;
+    for (size_t i = 0; i < g.size(); ++i) {
+      max_abs = std::max(max_abs, std::fabs(static_cast<double>(through_head.at(name)[i])));
+      max_err = std::max(max_err, std::fabs(static_cast<double>(g[i]) - (head ? 0.0 : through_head.at(name)[i])));
+    }
+    EXPECT_LE(max_err, head ? 0.0 : 1e-4 * std::max(max_abs, 1e-3)) << name;
+  }
+  Tensor wrong({n, c + 1});
+  EXPECT_THROW(model->Backward(zero, &wrong), std::invalid_argument);
+}
+
 std::vector<float> Softmax(const float* logits, int n) {
   std::vector<float> p(n);
   float m = logits[0], sum = 0;

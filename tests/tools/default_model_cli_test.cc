@@ -114,7 +114,17 @@ TEST(DefaultModelCli, DistillEndToEnd) {
   const RunResult wide_ckpt = RunCli("distill" + common + " --arch mbv2-rep-0.5 --init " + dir + "/init/last.safetensors --out " + dir + "/wide2");
   ASSERT_EQ(wide_ckpt.exit_code, 0) << wide_ckpt.err;
   EXPECT_NE(wide_ckpt.err.find("(backbone and head, mbv2-rep-0.35 widened by replicating channels)"), std::string::npos) << wide_ckpt.err;
+  // Feature distillation: the epoch line reports the adapter's error, the recipe says so.
+  const RunResult feat = RunCli("distill" + common + " --feature-weight 0.5 --out " + dir + "/feat");
+  ASSERT_EQ(feat.exit_code, 0) << feat.err;
+  EXPECT_NE(feat.out.find("  feat "), std::string::npos) << feat.out;
+  EXPECT_EQ(r.out.find("  feat "), std::string::npos) << "no feature term, no feature column: " << r.out;
+  auto feat_last = safetensors::ReadFile(dir + "/feat/last.safetensors");
+  ASSERT_TRUE(feat_last.ok());
+  EXPECT_NE(feat_last->metadata.at("distill").find(" feature=0.5"), std::string::npos) << feat_last->metadata.at("distill");
+  EXPECT_EQ(last->metadata.at("distill").find("feature="), std::string::npos);
   // Bad input: one line naming the problem.
+  ExpectCliError(RunCli("distill" + teachers + " --data " + dir + "/train --feature-weight -1 --out " + dir + "/r7"), "feature weight");
   ExpectCliError(RunCli("distill" + common + " --init " + SharedPath("models/mlperf_vww_96_float.tflite") + " --out " + dir + "/r5"),
                  "mlperf_vww_96_float.tflite: convolution 0 (conv1): filter [8, 3, 3, 3], expected [16, 3, 3, 3]");
   ExpectCliError(RunCli("distill" + common + " --resume --out " + dir + "/r6"), "r6/last.safetensors");
