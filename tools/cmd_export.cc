@@ -20,7 +20,7 @@ void RegisterExport(CLI::App& app) {
     help += "\n  " + f.name + ": " + f.help;
   }
   CLI::App* cmd = app.add_subcommand("export", "Write a model as TFLite (float32 or int8), float32 ONNX or C source, with labels/normalization/producer metadata");
-  AddModelOptions(*cmd, args->job.model, true);
+  AddModelOptions(*cmd, args->job.model, true, /*model_required=*/false);  // default: the embedded model, e.g. for firmware
   cmd->add_option("--format,-f", args->format, help)->required()->check(CLI::IsMember(names));
   cmd->add_option("--out,-o", args->job.out, "Output file (c: NAME.h/NAME.cc or the stem NAME); written atomically")->required();
   cmd->add_option("--calib", args->job.calib, "Calibration images (directory, searched recursively) for int8 formats");

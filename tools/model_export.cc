@@ -4,6 +4,7 @@
 
 #include "formats/onnx/onnx_writer.h"
 #include "personcls/checkpoint.h"
+#include "personcls/default_model.h"
 #include "personcls/preprocess.h"
 #include "personcls/quantize.h"
 
@@ -65,7 +66,10 @@ const std::vector<ExportFormat>& ExportFormats() {
 void PrepareExportJob(ExportJob& job) {
   const ModelOptions& o = job.model;
   if (o.threads < 1 || o.threads > 256) throw CliError{"--threads must be 1..256"};
-  auto graph = IsCheckpointPath(o.model) ? LoadCheckpointGraph(o.model, o.arch) : LoadModelFile(o.model);
+  // No --model: the embedded default model (include/personcls/default_model.h).
+  auto graph = o.model.empty()               ? LoadDefaultModel()
+               : IsCheckpointPath(o.model) ? LoadCheckpointGraph(o.model, o.arch)
+                                           : LoadModelFile(o.model);
   if (!graph.ok()) throw CliError{graph.status().message()};
   job.graph = *graph;
   if (!o.labels.empty()) job.metadata.labels = SplitLabels(o.labels);
@@ -85,7 +89,7 @@ void PrepareExportJob(ExportJob& job) {
   } else {
     job.metadata.normalization = norm;
   }
-  job.metadata.source = o.model;
+  job.metadata.source = o.model.empty() ? "embedded default model" : o.model;
 }
 
 Graph QuantizeForExport(const ExportJob& job) {

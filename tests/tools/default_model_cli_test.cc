@@ -29,6 +29,18 @@ TEST(DefaultModelCli, ClassifyWithoutModelUsesTheEmbeddedBytes) {
   ASSERT_EQ(def.exit_code, 0) << def.err;
   ASSERT_EQ(given.exit_code, 0) << given.err;
   EXPECT_EQ(def.out, given.out);
+  // `export` without --model writes the embedded model (for firmware): same outputs, same
+  // provenance metadata; and as C source.
+  const RunResult exported = RunCli("export --format tflite --out " + dir + "/exported.tflite");
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const RunResult reread = RunCli("classify --json --model " + dir + "/exported.tflite " + SharedPath("images"));
+  ASSERT_EQ(reread.exit_code, 0) << reread.err;
+  EXPECT_EQ(reread.out, given.out);
+  const RunResult info = RunCli("info --model " + dir + "/exported.tflite");
+  EXPECT_NE(info.out.find("metadata:     teachers = mlperf_vww_96_float.tflite,tinymaix_vww96_f.tflite"), std::string::npos) << info.out;
+  ASSERT_EQ(RunCli("export --format c --out " + dir + "/firmware_model").exit_code, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/firmware_model.h"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/firmware_model.cc"));
   const auto j = nlohmann::json::parse(def.out);
   ASSERT_EQ(j.size(), 6u);
   // TinyMaix's samples: 389, 1943 and 2992 show people; 250, 384 and 1111 do not.
