@@ -48,14 +48,25 @@ void FlipVertical(Image* img);    // y -> H-1-y, exact
 //   brightness: v * b
 //   contrast:   v * c + mean * (1 - c), mean = mean of the integer gray image (ToGray)
 //   saturation: v * s + gray * (1 - s), gray per pixel (RGB only; gray images unchanged)
-// Each rounded to nearest and clamped to [0, 255]. (albumentations also jitters hue by
-// default and shuffles the order; personcls does neither.)
+//   hue:        HueShift below by `hue` (0: none)
+// Each rounded to nearest and clamped to [0, 255]. (albumentations shuffles the order;
+// personcls keeps this one.)
 struct ColorJitterParams {
   double brightness = 1.0, contrast = 1.0, saturation = 1.0;
+  double hue = 0.0;  // fraction of the hue circle, in [-0.5, 0.5]
 };
 void ColorJitter(Image* img, const ColorJitterParams& p);
-// Each factor uniform in [max(0, 1 - strength), 1 + strength].
+// Each factor uniform in [max(0, 1 - strength), 1 + strength]; hue stays 0 (the caller
+// draws it, so that runs without hue keep their random stream).
 ColorJitterParams SampleColorJitter(std::mt19937_64& rng, double strength);
+
+// Hue rotation as albumentations does it for uint8 RGB (adjust_hue_torchvision): OpenCV's
+// 8-bit RGB -> HSV (H in [0, 180), integer tables), H' = floor((H + 180 factor) mod 180),
+// then OpenCV's HSV -> RGB (single-precision float, truncated, as its vector code does).
+// factor 0 or a 1-channel image: unchanged (no round trip). Against OpenCV 4.6's own
+// results (tests/golden/augment/, scripts/augment_goldens.py) every value is within one
+// level and all but 3 of 105,216 values are equal.
+void HueShift(Image* img, double factor);
 
 // Adds shift[c] to channel c, clamped to [0, 255] (albumentations RGBShift). Gray images
 // use shift[0].
@@ -168,6 +179,7 @@ struct AugmentConfig {
   std::array<bool, kAugmentOpCount> enabled{};
   double crop_p = 1.0, crop_area_min = 0.35, crop_area_max = 1.0, crop_ratio_min = 3.0 / 4.0, crop_ratio_max = 4.0 / 3.0;
   double jitter_p = 0.5, jitter_strength = 0.3;
+  double jitter_hue = 0.2;  // hue factor uniform in [-jitter_hue, jitter_hue] (albumentations' default)
   double translate_p = 0.3, translate_min = 0.05, translate_max = 0.30;  // each axis, fraction of W / H
   double rgb_shift_p = 0.5;
   int rgb_shift_limit = 20;

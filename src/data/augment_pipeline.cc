@@ -73,7 +73,11 @@ Image Augment(const Image& src, const AugmentConfig& c, int out_w, int out_h, st
   Image img = src;
   // Each enabled op draws its coin first, then (only when it fires) its parameters.
   auto fires = [&](AugmentOp op, double p) { return c.on(op) && Bernoulli(rng, p); };
-  if (fires(AugmentOp::kColorJitter, c.jitter_p)) ColorJitter(&img, SampleColorJitter(rng, c.jitter_strength));
+  if (fires(AugmentOp::kColorJitter, c.jitter_p)) {
+    ColorJitterParams jitter = SampleColorJitter(rng, c.jitter_strength);
+    if (c.jitter_hue > 0) jitter.hue = Uniform(rng, -c.jitter_hue, c.jitter_hue);
+    ColorJitter(&img, jitter);
+  }
   if (fires(AugmentOp::kTranslate, c.translate_p)) {
     const double tx = Uniform(rng, c.translate_min, c.translate_max), ty = Uniform(rng, c.translate_min, c.translate_max);
     Translate(&img, tx, ty, c.translate_fill);

@@ -92,6 +92,77 @@ void ColorJitter(Image* img, const ColorJitterParams& p) {
       for (int c = 0; c < 3; ++c) px[c] = Clamp255(px[c] * s + g * (1.0 - s));
     }
   }
+  if (p.hue != 0.0) HueShift(img, p.hue);
+}
+
+namespace {
+
+// OpenCV's RGB2HSV_b for one pixel (color_hsv.simd.hpp): fixed point with 12 fraction bits,
+// the divisions by tables rounded once to nearest; H in [0, 180), S and V in [0, 255].
+struct HsvTables {
+  std::array<int, 256> sdiv{}, hdiv{};
+  HsvTables() {
+    for (int i = 1; i < 256; ++i) {
+      sdiv[i] = static_cast<int>(std::lround((255 << 12) / (1.0 * i)));  // no ties for i < 256
+      hdiv[i] = static_cast<int>(std::lround((180 << 12) / (6.0 * i)));
+    }
+  }
+};
+
+void RgbToHsv8(int r, int g, int b, uint8_t* hsv) {
+  static const HsvTables t;
+  const int v = std::max({r, g, b}), vmin = std::min({r, g, b}), diff = v - vmin;
+  const int s = (diff * t.sdiv[v] + (1 << 11)) >> 12;
+  int h = v == r ? g - b : v == g ? b - r + 2 * diff : r - g + 4 * diff;
+  h = (h * t.hdiv[diff] + (1 << 11)) >> 12;
+  if (h < 0) h += 180;
+  hsv[0] = static_cast<uint8_t>(h);
+  hsv[1] = static_cast<uint8_t>(s);
+  hsv[2] = static_cast<uint8_t>(v);
+}
+
+// OpenCV's HSV2RGB_b as its vector path computes it (all but the last few pixels of a row
+// narrower than a vector block take that path): S and V / 255, sector = trunc(H x 6/180),
+// the four tab values in single precision, then trunc(x 255). A value that lands within
+// an ulp of an integer can come out one level apart from OpenCV's (3 of 105,216 values,
+// tests/data/augment_test.cc; probably fused multiply-adds in OpenCV's AVX2 build).
+void HsvToRgb8(const uint8_t* hsv, uint8_t* rgb) {
+  const float s = hsv[1] * (1.0f / 255.0f), v = hsv[2] * (1.0f / 255.0f);
+  float r, g, b;
+  {
+    static constexpr int kSector[6][3] = {{1, 3, 0}, {1, 0, 2}, {3, 0, 1}, {0, 2, 1}, {0, 1, 3}, {2, 1, 0}};
+    float h = static_cast<float>(hsv[0]) * (6.0f / 180.0f);  // H < 180: h < 6
+    const int sector = static_cast<int>(h);
+    h -= static_cast<float>(sector);
+    const float tab[4] = {v, v * (1.0f - s), v * (1.0f - s * h), v * (1.0f - s * (1.0f - h))};
+    b = tab[kSector[sector][0]];
+    g = tab[kSector[sector][1]];
+    r = tab[kSector[sector][2]];
+  }
+  const float out[3] = {r, g, b};
+  for (int c = 0; c < 3; ++c) rgb[c] = static_cast<uint8_t>(std::clamp(std::trunc(out[c] * 255.0f), 0.0f, 255.0f));
+}
+
+}  // namespace
+
+void HueShift(Image* img, double factor) {
+  assert(factor >= -0.5 && factor <= 0.5);
+  if (factor == 0.0 || img->channels != 3) return;
+  // albumentations: lut = np.mod(np.arange(256) + 180 * factor, 180).astype(np.uint8)
+  std::array<uint8_t, 256> lut;
+  for (int i = 0; i < 256; ++i) {
+    double m = std::fmod(i + 180.0 * factor, 180.0);
+    if (m < 0) m += 180.0;
+    lut[i] = static_cast<uint8_t>(m);
+  }
+  uint8_t* px = img->pixels.data();
+  const size_t n = static_cast<size_t>(img->width) * img->height;
+  for (size_t i = 0; i < n; ++i, px += 3) {
+    uint8_t hsv[3];
+    RgbToHsv8(px[0], px[1], px[2], hsv);
+    hsv[0] = lut[hsv[0]];
+    HsvToRgb8(hsv, px);
+  }
 }
 
 ColorJitterParams SampleColorJitter(std::mt19937_64& rng, double strength) {

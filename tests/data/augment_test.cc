@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "formats/safetensors/safetensors.h"
 #include "test_util.h"
 
 namespace personcls {
@@ -79,6 +80,55 @@ TEST(Augment, ColorJitterIdentityAndKnownValues) {
   EXPECT_EQ(s0.pixels, (std::vector<uint8_t>{119, 119, 119}));
   ColorJitter(&s2, {1, 1, 2});
   EXPECT_EQ(s2.pixels, (std::vector<uint8_t>{255, 81, 0}));  // 2v - 119, clamped
+}
+
+// OpenCV 4.6's own results (scripts/augment_goldens.py): every gray level, primaries and
+// secondaries at several levels, 4,096 random pixels, eight hue factors. Within one level
+// everywhere; equal but for values within an ulp of an integer (3 of 105,216 here; no
+// more than 1 in 2,000 allowed).
+TEST(Augment, HueShiftMatchesOpenCv) {
+  auto golden = safetensors::ReadFile(std::string(PERSONCLS_SOURCE_DIR) + "/tests/golden/augment/hue_shift.safetensors");
+  ASSERT_TRUE(golden.ok()) << golden.status().message();
+  const safetensors::Tensor& in = golden->tensors.at("input");
+  const std::vector<uint8_t>& expected = golden->tensors.at("output").bytes;
+  const auto factors = golden->tensors.at("factors").AsFloat();
+  const int n = static_cast<int>(in.shape[0]);
+  ASSERT_EQ(expected.size(), factors.size() * n * 3);
+  int mismatches = 0;
+  for (size_t f = 0; f < factors.size(); ++f) {
+    Image img;
+    img.width = n;
+    img.height = 1;
+    img.channels = 3;
+    img.pixels = in.bytes;
+    // The golden's factors are doubles; AsFloat rounds them, so take them from the list
+    // the script wrote (all exactly representable in float but -0.13, 0.07, 0.01, -0.01).
+    static const double kFactors[] = {-0.5, -0.2, -0.13, -0.01, 0.01, 0.07, 0.2, 0.5};
+    ASSERT_FLOAT_EQ(static_cast<float>(kFactors[f]), factors[f]);
+    HueShift(&img, kFactors[f]);
+    for (int i = 0; i < n * 3; ++i) {
+      const int d = std::abs(img.pixels[i] - expected[f * n * 3 + i]);
+      ASSERT_LE(d, 1) << "hue factor " << kFactors[f] << ", pixel " << i / 3;
+      mismatches += d;
+    }
+  }
+  EXPECT_LE(mismatches * 2000, static_cast<int>(expected.size())) << mismatches << " values differ by one level";
+  // Factor 0 and gray images: untouched (no lossy HSV round trip).
+  Image same = Pattern(9, 6, 3);
+  const std::vector<uint8_t> before = same.pixels;
+  HueShift(&same, 0.0);
+  EXPECT_EQ(same.pixels, before);
+  Image gray = Pattern(5, 4, 1);
+  const std::vector<uint8_t> gray_before = gray.pixels;
+  HueShift(&gray, 0.3);
+  EXPECT_EQ(gray.pixels, gray_before);
+  // Through ColorJitter: hue is applied after the other factors.
+  Image red = Constant(1, 1, 3, 0);
+  red.pixels = {255, 0, 0};
+  ColorJitterParams third;
+  third.hue = 1.0 / 3.0;  // +120 degrees: red -> green
+  ColorJitter(&red, third);
+  EXPECT_EQ(red.pixels, (std::vector<uint8_t>{0, 255, 0}));
 }
 
 TEST(Augment, RgbShiftAddsAndClamps) {

@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""Writes tests/golden/augment/hue_shift.safetensors: OpenCV's own results for the hue
+shift that albumentations' ColorJitter applies to uint8 RGB images (adjust_hue_torchvision):
+
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    hsv[..., 0] = cv2.LUT(hsv[..., 0], np.mod(np.arange(256) + 180 * factor, 180).astype(np.uint8))
+    out = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+Run with Debian's python3-opencv and python3-numpy (`apt-get install python3-opencv`); the
+C++ test (tests/data/augment_test.cc) needs only the file. Tensors: "input" U8 [N, 3]
+(every gray level, the six primaries and secondaries at several levels, then seeded random
+pixels, as an image 32 pixels wide), "factors" F64 [F], and "output" U8 [F, N, 3].
+"""
+import json
+import os
+import struct
+
+import cv2
+import numpy as np
+
+FACTORS = [-0.5, -0.2, -0.13, -0.01, 0.01, 0.07, 0.2, 0.5]
+
+
+def pixels():
+    rows = [[g, g, g] for g in range(256)]
+    for level in (1, 64, 128, 200, 255):
+        for rgb in ([1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1]):
+            rows.append([level * c for c in rgb])
+    rng = np.random.default_rng(20261124)
+    rows += rng.integers(0, 256, size=(4096, 3)).tolist()
+    return np.array(rows, dtype=np.uint8)
+
+
+def hue_shift(img, factor):
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    lut = np.mod(np.arange(0, 256, dtype=np.int16) + 180 * factor, 180).astype(np.uint8)
+    hsv[..., 0] = cv2.LUT(hsv[..., 0], lut)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
+def write_safetensors(path, tensors, metadata):
+    header, blobs, offset = {"__metadata__": metadata}, [], 0
+    for name, (dtype, array) in tensors.items():
+        data = np.ascontiguousarray(array).tobytes()
+        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    os.replace(tmp, path)
+
+
+def main():
+    px = pixels()
+    px = np.concatenate([px, px[: -len(px) % 32]])  # whole rows of 32 pixels
+    # Rows of 32 pixels: OpenCV's vector code converts whole blocks of 16 (SSE) or 32
+    # (AVX2) pixels and a scalar tail (which rounds instead of truncating) the rest of a row.
+    img = px.reshape(-1, 32, 3)
+    out = np.stack([hue_shift(img.copy(), f).reshape(-1, 3) for f in FACTORS])
+    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    path = os.path.join(root, "tests", "golden", "augment", "hue_shift.safetensors")
+    write_safetensors(path, {"input": ("U8", px), "factors": ("F64", np.array(FACTORS, dtype=np.float64)), "output": ("U8", out)},
+                      {"producer": "scripts/augment_goldens.py", "opencv": cv2.__version__, "numpy": np.__version__})
+    print(f"wrote {path}: {px.shape[0]} pixels x {len(FACTORS)} factors (OpenCV {cv2.__version__})")
+
+
+if __name__ == "__main__":
+    main()
