@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""Writes tests/golden/augment/hue_shift.safetensors: OpenCV's own results for the hue
-shift that albumentations' ColorJitter applies to uint8 RGB images (adjust_hue_torchvision):
+"""Writes tests/golden/augment/{hue_shift,clahe}.safetensors: OpenCV's own results for two
+albumentations ops on uint8 images. clahe: cv2.createCLAHE(clip, (8, 8)).apply on seeded
+synthetic gray images of several sizes ("input_WxH" U8 [H, W], "output_WxH" U8 [C, H, W],
+"clips" F64 [C]). hue_shift: the hue rotation of ColorJitter (adjust_hue_torchvision):
 
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
     hsv[..., 0] = cv2.LUT(hsv[..., 0], np.mod(np.arange(256) + 180 * factor, 180).astype(np.uint8))
@@ -38,6 +40,23 @@ def hue_shift(img, factor):
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
+CLAHE_SIZES = [(96, 96), (100, 75), (33, 17), (7, 5), (1, 1)]  # (width, height)
+CLAHE_CLIPS = [1.0, 2.5, 4.0]
+
+
+def clahe_planes():
+    """Seeded synthetic gray images: a gradient, blobs and noise, so that every tile has a
+    different histogram. Yields (width, height, plane)."""
+    rng = np.random.default_rng(7)
+    for w, h in CLAHE_SIZES:
+        yy, xx = np.mgrid[0:h, 0:w]
+        img = 40 + 120 * xx / max(w - 1, 1) + 60 * np.sin(yy / 5.0) + rng.normal(0, 12, size=(h, w))
+        for _ in range(3):
+            cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(2, max(w, h) / 3 + 2)
+            img[(xx - cx) ** 2 + (yy - cy) ** 2 < r * r] += rng.uniform(-80, 80)
+        yield w, h, np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
 def write_safetensors(path, tensors, metadata):
     header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name, (dtype, array) in tensors.items():
@@ -65,6 +84,15 @@ def main():
     write_safetensors(path, {"input": ("U8", px), "factors": ("F64", np.array(FACTORS, dtype=np.float64)), "output": ("U8", out)},
                       {"producer": "scripts/augment_goldens.py", "opencv": cv2.__version__, "numpy": np.__version__})
     print(f"wrote {path}: {px.shape[0]} pixels x {len(FACTORS)} factors (OpenCV {cv2.__version__})")
+
+    # CLAHE on one 8-bit plane, 8x8 tiles, as albumentations calls it on the L channel.
+    tensors = {"clips": ("F64", np.array(CLAHE_CLIPS, dtype=np.float64))}
+    for w, h, plane in clahe_planes():
+        tensors[f"input_{w}x{h}"] = ("U8", plane)
+        tensors[f"output_{w}x{h}"] = ("U8", np.stack([cv2.createCLAHE(clipLimit=c, tileGridSize=(8, 8)).apply(plane) for c in CLAHE_CLIPS]))
+    path = os.path.join(root, "tests", "golden", "augment", "clahe.safetensors")
+    write_safetensors(path, tensors, {"producer": "scripts/augment_goldens.py", "opencv": cv2.__version__})
+    print(f"wrote {path}: {len(CLAHE_SIZES)} images x {len(CLAHE_CLIPS)} clip limits")
 
 
 if __name__ == "__main__":

@@ -80,12 +80,14 @@ void MedianBlur3(Image* img);
 // RGB -> gray (ToGray's integer formula) replicated to 3 equal channels; gray unchanged.
 void ToGray3(Image* img);
 
-// Contrast-limited adaptive histogram equalization (OpenCV's algorithm): the image is cut
-// into tiles_x x tiles_y tiles (tile t spans [t*W/tiles, (t+1)*W/tiles)); each tile's
-// 256-bin histogram is clipped at max(1, clip_limit * tile_pixels / 256) counts, the excess
+// Contrast-limited adaptive histogram equalization, OpenCV's CLAHE::apply on 8 bits: the
+// image is cut into tiles_x x tiles_y equal tiles (a side that does not divide is first
+// extended by reflection, BORDER_REFLECT_101, as OpenCV does); each tile's 256-bin
+// histogram is clipped at max(1, int(clip_limit * tile_pixels / 256)) counts, the excess
 // spread evenly over the bins (remainder one count per bin from bin 0 with stride), and its
-// CDF scaled by 255 / tile_pixels gives the tile's map; each pixel blends the maps of the
-// four nearest tile centres bilinearly. Gray images are equalized directly; RGB images on
+// CDF x 255 / tile_pixels (float, rounded) is the tile's map; each pixel blends the maps of
+// the four nearest tile centres bilinearly in single precision. Gray images are equalized
+// directly, equal to OpenCV 4.6 (tests/golden/augment/clahe.safetensors); RGB images on
 // their luma Y (BT.601 full range), keeping Cb/Cr (albumentations uses LAB's L).
 void Clahe(Image* img, double clip_limit, int tiles_x = 8, int tiles_y = 8);
 

@@ -200,6 +200,34 @@ TEST(Augment, ClaheOnKnownHistogram) {
   EXPECT_EQ(clipped.pixels[63], 219);
 }
 
+// OpenCV 4.6's CLAHE on seeded synthetic gray images (scripts/augment_goldens.py): sizes
+// that divide into the 8x8 tiles and sizes that need OpenCV's reflected extension (100x75,
+// 33x17, 7x5, 1x1), three clip limits; exact.
+TEST(Augment, ClaheMatchesOpenCv) {
+  auto golden = safetensors::ReadFile(std::string(PERSONCLS_SOURCE_DIR) + "/tests/golden/augment/clahe.safetensors");
+  ASSERT_TRUE(golden.ok()) << golden.status().message();
+  const auto clips = golden->tensors.at("clips").AsFloat();  // 1, 2.5, 4: exact in float
+  int checked = 0;
+  for (const auto& [name, input] : golden->tensors) {
+    if (name.rfind("input_", 0) != 0) continue;
+    const safetensors::Tensor& out = golden->tensors.at("output_" + name.substr(6));
+    const int h = static_cast<int>(input.shape[0]), w = static_cast<int>(input.shape[1]);
+    for (size_t c = 0; c < clips.size(); ++c) {
+      Image img;
+      img.width = w;
+      img.height = h;
+      img.channels = 1;
+      img.pixels = input.bytes;
+      Clahe(&img, clips[c]);
+      const std::vector<uint8_t> expected(out.bytes.begin() + static_cast<std::ptrdiff_t>(c * w * h),
+                                          out.bytes.begin() + static_cast<std::ptrdiff_t>((c + 1) * w * h));
+      EXPECT_EQ(img.pixels, expected) << w << "x" << h << ", clip " << clips[c];
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 15);
+}
+
 TEST(Augment, ClaheTilesBlendAndRgbKeepsChroma) {
   // Left half 30, right half 220, 2x1 tiles of 8 columns, no clipping. Left map: 30 -> 255
   // (and 220 -> 255); right map: 30 -> 0 (cdf 0), 220 -> 255. Column x blends the two maps
