@@ -63,7 +63,8 @@ async function main() {
     if (y.length !== entry.raw.length) throw new Error(`${entry.file}: TFLite gives ${y.length} outputs, personcls ${entry.raw.length}`);
     let d = 0, argmax = 0, ourArgmax = 0;
     for (let k = 0; k < y.length; ++k) {
-      d = Math.max(d, Math.abs(y[k] - entry.raw[k]));
+      const e = Math.abs(y[k] - entry.raw[k]);
+      d = Number.isFinite(e) ? Math.max(d, e) : Infinity;  // a NaN output fails the check
       if (y[k] > y[argmax]) argmax = k;
       if (entry.raw[k] > entry.raw[ourArgmax]) ourArgmax = k;
     }

@@ -20,7 +20,8 @@ import struct
 import cv2
 import numpy as np
 
-FACTORS = [-0.5, -0.2, -0.13, -0.01, 0.01, 0.07, 0.2, 0.5]
+# -29/180: the table rounds 29 + 180 x (-29/180) = -3.6e-15 up to 180, a hue OpenCV wraps.
+FACTORS = [-0.5, -0.2, -0.13, -29 / 180, -0.01, 0.01, 0.07, 0.2, 0.5]
 
 
 def pixels():

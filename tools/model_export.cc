@@ -72,6 +72,8 @@ void PrepareExportJob(ExportJob& job) {
                                            : LoadModelFile(o.model);
   if (!graph.ok()) throw CliError{graph.status().message()};
   job.graph = *graph;
+  // From here on the model's name is only the context of messages and metadata.
+  if (o.model.empty()) job.model.model = "embedded default model";
   if (!o.labels.empty()) job.metadata.labels = SplitLabels(o.labels);
   std::optional<InputNormalization> norm;  // the model's metadata, as LoadModelOrThrow reads it
   if (auto it = job.graph->metadata.find("normalization"); it != job.graph->metadata.end()) {
@@ -89,7 +91,7 @@ void PrepareExportJob(ExportJob& job) {
   } else {
     job.metadata.normalization = norm;
   }
-  job.metadata.source = o.model.empty() ? "embedded default model" : o.model;
+  job.metadata.source = o.model;
 }
 
 Graph QuantizeForExport(const ExportJob& job) {

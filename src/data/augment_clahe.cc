@@ -92,6 +92,7 @@ void ClahePlane(uint8_t* plane, int w, int h, double clip_limit, int tiles_x, in
 void Clahe(Image* img, double clip_limit, int tiles_x, int tiles_y) {
   assert(tiles_x >= 1 && tiles_y >= 1 && clip_limit > 0);
   const int w = img->width, h = img->height;
+  if (w == 0 || h == 0) return;  // nothing to equalize (and nothing to reflect into)
   if (img->channels == 1) {
     ClahePlane(img->pixels.data(), w, h, clip_limit, tiles_x, tiles_y);
     return;

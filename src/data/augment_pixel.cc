@@ -124,16 +124,20 @@ void RgbToHsv8(int r, int g, int b, uint8_t* hsv) {
 // OpenCV's HSV2RGB_b as its vector path computes it (all but the last few pixels of a row
 // narrower than a vector block take that path): S and V / 255, sector = trunc(H x 6/180),
 // the four tab values in single precision, then trunc(x 255). A value that lands within
-// an ulp of an integer can come out one level apart from OpenCV's (3 of 105,216 values,
+// an ulp of an integer can come out one level apart from OpenCV's (5 of 118,368 values,
 // tests/data/augment_test.cc; probably fused multiply-adds in OpenCV's AVX2 build).
 void HsvToRgb8(const uint8_t* hsv, uint8_t* rgb) {
   const float s = hsv[1] * (1.0f / 255.0f), v = hsv[2] * (1.0f / 255.0f);
   float r, g, b;
   {
     static constexpr int kSector[6][3] = {{1, 3, 0}, {1, 0, 2}, {3, 0, 1}, {0, 2, 1}, {0, 1, 3}, {2, 1, 0}};
-    float h = static_cast<float>(hsv[0]) * (6.0f / 180.0f);  // H < 180: h < 6
-    const int sector = static_cast<int>(h);
-    h -= static_cast<float>(sector);
+    // The vector path's sector: trunc(h), wrapped modulo 6. H is at most 180 here (the
+    // hue table can round a value just below 180 up to 180, as numpy does), and
+    // 180 x float(6 / 180) is just above 6: sector 0, h about 5e-7, as in OpenCV.
+    float h = static_cast<float>(hsv[0]) * (6.0f / 180.0f);
+    const int whole = static_cast<int>(h);
+    h -= static_cast<float>(whole);
+    const int sector = whole % 6;
     const float tab[4] = {v, v * (1.0f - s), v * (1.0f - s * h), v * (1.0f - s * (1.0f - h))};
     b = tab[kSector[sector][0]];
     g = tab[kSector[sector][1]];

@@ -235,10 +235,11 @@ Status Distiller::MeasureFeatureStatistics() {
       var[j] += e * e;
     }
   // A dimension that barely varies (a dead ReLU channel) would be blown up by 1 / sigma:
-  // sigma is at least 1 % of the typical one.
+  // sigma is at least 1 % of the typical one, and at least 1e-3 (features that do not
+  // vary at all then stay targets of 0).
   double typical = 0;
   for (double& v : var) typical += v /= n;
-  const double floor = 0.01 * std::sqrt(typical / D) + 1e-12;
+  const double floor = std::max(0.01 * std::sqrt(typical / D), 1e-3);
   feature_mean_.resize(D);
   feature_inv_std_.resize(D);
   for (int j = 0; j < D; ++j) {

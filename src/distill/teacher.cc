@@ -34,19 +34,19 @@ bool EndsInSoftmax(const Graph& g) {
   return false;
 }
 
-// The input tensor of the classifier feeding output 0 (see teacher.h), or -1.
-int ClassifierInput(const Graph& g) {
+// The classifier feeding output 0 (see teacher.h), or nullptr.
+const OpDesc* Classifier(const Graph& g) {
   int tensor = g.outputs.empty() ? -1 : g.outputs[0];
   for (int guard = 0; tensor >= 0 && guard < static_cast<int>(g.ops.size()); ++guard) {
     const OpDesc* op = Producer(g, tensor);
-    if (!op || op->inputs.empty()) return -1;
-    if (op->type == OpType::kFullyConnected || op->type == OpType::kConv2D) return op->inputs[0];
+    if (!op || op->inputs.empty()) return nullptr;
+    if (op->type == OpType::kFullyConnected || op->type == OpType::kConv2D) return op;
     if (op->type != OpType::kSoftmax && op->type != OpType::kReshape && op->type != OpType::kQuantize && op->type != OpType::kDequantize &&
         op->type != OpType::kMean && op->type != OpType::kAveragePool2D)
-      return -1;
+      return nullptr;
     tensor = op->inputs[0];
   }
-  return -1;
+  return nullptr;
 }
 
 // Output `index` of `it` as float values (dequantized for int8), averaged over H and W
@@ -77,14 +77,18 @@ Expected<std::unique_ptr<Teacher>> Teacher::Load(const std::string& path, int th
   std::unique_ptr<Teacher> t(new Teacher());
   t->path_ = path;
   t->graph_ = *graph;
-  const int feature_tensor = ClassifierInput(**graph);
+  const OpDesc* classifier = Classifier(**graph);
+  const int feature_tensor = classifier ? classifier->inputs[0] : -1;
   if (feature_tensor >= 0 && ((*graph)->tensors[feature_tensor].dtype == DType::kFloat32 || (*graph)->tensors[feature_tensor].dtype == DType::kInt8)) {
     // A copy of the graph (constants shared through `storage`) with the features as output 1.
     auto with_features = std::make_shared<Graph>(**graph);
     t->feature_output_ = static_cast<int>(with_features->outputs.size());
     with_features->outputs.push_back(feature_tensor);
-    const std::vector<int32_t>& shape = with_features->tensors[feature_tensor].shape;
-    t->feature_dim_ = shape.empty() ? 0 : shape.back();
+    // A FULLY_CONNECTED reads its whole (flattened) input; a 1x1 CONV_2D one pixel's channels.
+    const TensorDesc& features = with_features->tensors[feature_tensor];
+    t->feature_dim_ = classifier->type == OpType::kFullyConnected ? static_cast<int>(features.num_elements())
+                      : features.shape.empty()                   ? 0
+                                                                  : features.shape.back();
     t->graph_ = std::move(with_features);
   }
   PCLS_ASSIGN_OR_RETURN(auto norm, ReadNormalizationMetadata(**graph));

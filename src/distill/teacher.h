@@ -10,8 +10,9 @@
 //
 // Features (for feature distillation): the input of the teacher's classifier, the last
 // FULLY_CONNECTED or CONV_2D before the output (reached back through SOFTMAX, RESHAPE,
-// QUANTIZE, DEQUANTIZE, MEAN and AVERAGE_POOL_2D), averaged over H and W when it is a
-// feature map, dequantized for int8: [feature_dim] per image. Load() makes that tensor a
+// QUANTIZE, DEQUANTIZE, MEAN and AVERAGE_POOL_2D), dequantized for int8: [feature_dim]
+// per image. A FULLY_CONNECTED's input is taken whole (flattened); a CONV_2D's feature
+// map is averaged over H and W (its channels). Load() makes that tensor a
 // second graph output so the planner keeps it until the end of Invoke.
 #pragma once
 

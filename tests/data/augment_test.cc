@@ -83,8 +83,8 @@ TEST(Augment, ColorJitterIdentityAndKnownValues) {
 }
 
 // OpenCV 4.6's own results (scripts/augment_goldens.py): every gray level, primaries and
-// secondaries at several levels, 4,096 random pixels, eight hue factors. Within one level
-// everywhere; equal but for values within an ulp of an integer (3 of 105,216 here; no
+// secondaries at several levels, 4,096 random pixels, nine hue factors. Within one level
+// everywhere; equal but for values within an ulp of an integer (5 of 118,368 here; no
 // more than 1 in 2,000 allowed).
 TEST(Augment, HueShiftMatchesOpenCv) {
   auto golden = safetensors::ReadFile(std::string(PERSONCLS_SOURCE_DIR) + "/tests/golden/augment/hue_shift.safetensors");
@@ -102,8 +102,10 @@ TEST(Augment, HueShiftMatchesOpenCv) {
     img.channels = 3;
     img.pixels = in.bytes;
     // The golden's factors are doubles; AsFloat rounds them, so take them from the list
-    // the script wrote (all exactly representable in float but -0.13, 0.07, 0.01, -0.01).
-    static const double kFactors[] = {-0.5, -0.2, -0.13, -0.01, 0.01, 0.07, 0.2, 0.5};
+    // the script wrote.
+    // -29/180 makes the hue table hold 180 (a rounded -3.6e-15 mod 180), which OpenCV wraps.
+    static const double kFactors[] = {-0.5, -0.2, -0.13, -29.0 / 180.0, -0.01, 0.01, 0.07, 0.2, 0.5};
+    ASSERT_EQ(factors.size(), std::size(kFactors));
     ASSERT_FLOAT_EQ(static_cast<float>(kFactors[f]), factors[f]);
     HueShift(&img, kFactors[f]);
     for (int i = 0; i < n * 3; ++i) {

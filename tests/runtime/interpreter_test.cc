@@ -338,7 +338,9 @@ TEST(Interpreter, FastAndReferenceKernelsAgree) {
     }
   }
   // On an AVX2+FMA machine most of these geometries must really run a fast kernel.
-  if (CpuHasAvx2Fma()) EXPECT_GE(fast_used, 30) << "only " << fast_used << " of 60 graphs got a fast kernel";
+  if (CpuHasAvx2Fma()) {
+    EXPECT_GE(fast_used, 30) << "only " << fast_used << " of 60 graphs got a fast kernel";
+  }
 }
 
 TEST(Interpreter, OneAndTwoThreadsAgree) {
