@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/atomic_file.h"
 #include "data/augment.h"
 #include "formats/safetensors/safetensors.h"
 #include "nn/trainer.h"
@@ -36,6 +37,19 @@ std::string TeacherNames(const std::vector<std::unique_ptr<Teacher>>& teachers) 
     s += fs::path(t->path()).filename().string();
   }
   return s;
+}
+
+// A run started before log.csv had its last column gets it (0: no feature term then) before
+// the resumed run appends, so that every row matches the header. Rewritten atomically.
+Status UpgradeLog(const std::string& path, const std::string& header) {
+  static const std::string kOldHeader = "epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds";
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line) || line != kOldHeader) return Status::Ok();
+  std::string text = header + "\n";
+  while (std::getline(in, line))
+    if (!line.empty()) text += line + ",0\n";
+  return WriteFileAtomic(path, text);
 }
 
 }  // namespace
@@ -409,13 +423,16 @@ Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_ep
   const bool write = !o.out_dir.empty();
   const std::string log_path = o.out_dir + "/log.csv";
   const int stop_epoch = stop_after > 0 ? std::min(o.epochs, epoch_ + stop_after) : o.epochs;
+  static const std::string kHeader = "epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds,feature_loss";
   if (write && epoch_ == 0) {  // a resumed run appends to its log
     std::error_code ec;
     fs::create_directories(o.out_dir, ec);
     if (ec) return Status::Error(o.out_dir + ": cannot create: " + ec.message());
     std::ofstream log(log_path, std::ios::trunc);
-    log << "epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds,feature_loss\n";
+    log << kHeader << '\n';
     if (!log) return Status::Error(log_path + ": cannot write");
+  } else if (write) {
+    PCLS_RETURN_IF_ERROR(UpgradeLog(log_path, kHeader));
   }
   const int B = o.batch, S = config_.input_size, K = config_.num_classes;
   const size_t view_bytes = static_cast<size_t>(S) * S * 3;

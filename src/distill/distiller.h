@@ -41,6 +41,7 @@
 //                                       and, with a feature term, the adapter
 //                                       ("feature_adapter.weight" [D, C], ".bias" [D])
 //   log.csv                             epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds,feature_loss
+//                                       (resuming a log without the last column adds it, 0)
 // Resume() continues from last.* with the same options: an interrupted and resumed run
 // writes the same weights, bit for bit, as an uninterrupted one. The recipe text must be
 // the same (the learning-rate schedule depends on every epoch count).
