@@ -39,13 +39,23 @@ std::string TeacherNames(const std::vector<std::unique_ptr<Teacher>>& teachers) 
   return s;
 }
 
+// Image i of `d` (a copy), resized to size x size when it is another size.
+Image WholeImage(const Dataset& d, size_t i, int size) {
+  Image img;
+  img.width = img.height = d.size;
+  img.channels = 3;
+  img.pixels.assign(d.image(i), d.image(i) + d.image_bytes());
+  if (d.size != size) CropResize(&img, CropRect{0, 0, d.size, d.size}, size, size);
+  return img;
+}
+
 // A run started before log.csv had its last column gets it (0: no feature term then) before
 // the resumed run appends, so that every row matches the header. Rewritten atomically.
 Status UpgradeLog(const std::string& path, const std::string& header) {
-  static const std::string kOldHeader = "epoch,iterations,lr,loss,kl,teacher_agreement,val_top1,seconds";
+  const std::string old_header = header.substr(0, header.rfind(','));  // without feature_loss
   std::ifstream in(path);
   std::string line;
-  if (!in || !std::getline(in, line) || line != kOldHeader) return Status::Ok();
+  if (!in || !std::getline(in, line) || line != old_header) return Status::Ok();
   std::string text = header + "\n";
   while (std::getline(in, line))
     if (!line.empty()) text += line + ",0\n";
@@ -202,11 +212,7 @@ void Distiller::InitFrom(const PretrainedDeploy& pretrained) {
   Tensor calib({n, S, S, 3});
   const size_t view_bytes = static_cast<size_t>(S) * S * 3;
   for (int i = 0; i < n; ++i) {
-    Image img;
-    img.width = img.height = labeled_.size;
-    img.channels = 3;
-    img.pixels.assign(labeled_.image(i), labeled_.image(i) + labeled_.image_bytes());
-    if (labeled_.size != S) CropResize(&img, CropRect{0, 0, labeled_.size, labeled_.size}, S, S);
+    const Image img = WholeImage(labeled_, i, S);
     for (size_t j = 0; j < view_bytes; ++j) calib.data[i * view_bytes + j] = static_cast<float>(img.pixels[j]) / 255.0f;
   }
   InitFromDeploy(model_, pretrained, calib);
@@ -228,11 +234,7 @@ Status Distiller::MeasureFeatureStatistics() {
   for (const Dataset* d : {&labeled_, unlabeled_}) {
     if (!d) continue;
     for (size_t i = 0; i < std::min<size_t>(d->count(), 256); ++i) {
-      Image img;
-      img.width = img.height = d->size;
-      img.channels = 3;
-      img.pixels.assign(d->image(i), d->image(i) + d->image_bytes());
-      if (d->size != S) CropResize(&img, CropRect{0, 0, d->size, d->size}, S, S);
+      const Image img = WholeImage(*d, i, S);
       views.insert(views.end(), img.pixels.begin(), img.pixels.end());
     }
   }
@@ -266,7 +268,8 @@ Status Distiller::MeasureFeatureStatistics() {
 double Distiller::FeatureStep(const std::vector<float>& teacher_features, Tensor& dfeatures) {
   const Tensor& f = model_.features();  // [B, C]
   const int B = f.dim(0), C = f.dim(1), D = feature_dim_;
-  std::vector<float> y(static_cast<size_t>(B) * D);
+  std::vector<float>& y = feature_out_;  // [B, D], allocated by the first step
+  y.resize(static_cast<size_t>(B) * D);
   ops::linear_forward(B, C, D, f.ptr(), adapter_w_.ptr(), adapter_b_.ptr(), y.data());
   double sse = 0;
   const float scale = static_cast<float>(2.0 * options_.feature_weight / (static_cast<double>(B) * D));
@@ -300,9 +303,7 @@ void Distiller::MakeBatch(const std::vector<size_t>& labeled_order, int step, st
     const size_t idx = is_labeled ? labeled_order[static_cast<size_t>(step) * labeled_per_batch_ + i] : NextUnlabeled();
     labels[i] = is_labeled ? labeled_.labels[idx] : -1;
     Image& img = batch[i];
-    img.width = img.height = src.size;
-    img.channels = 3;
-    img.pixels.assign(src.image(idx), src.image(idx) + src.image_bytes());
+    img = WholeImage(src, idx, src.size);
     const double area_min = is_labeled ? options_.labeled_area_min : options_.unlabeled_area_min;
     CropResize(&img, SampleResizedCrop(rng_, img.width, img.height, area_min, 1.0), S, S);
     if (options_.flip && Bernoulli(rng_, 0.5)) FlipHorizontal(&img);

@@ -157,6 +157,7 @@ class Distiller {
   int feature_dim_ = 0;
   Tensor adapter_w_, adapter_b_, adapter_gw_, adapter_gb_;
   std::vector<float> feature_mean_, feature_inv_std_;
+  std::vector<float> feature_out_;  // FeatureStep's adapter output, then its gradient
   size_t unlabeled_pos_ = 0;
   int epoch_ = 0;
   int64_t iteration_ = 0;
