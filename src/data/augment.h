@@ -88,8 +88,9 @@ void ToGray3(Image* img);
 // spread evenly over the bins (remainder one count per bin from bin 0 with stride), and its
 // CDF x 255 / tile_pixels (float, rounded) is the tile's map; each pixel blends the maps of
 // the four nearest tile centres bilinearly in single precision. Gray images are equalized
-// directly, equal to OpenCV 4.6 (tests/golden/augment/clahe.safetensors); RGB images on
-// their luma Y (BT.601 full range), keeping Cb/Cr (albumentations uses LAB's L).
+// directly; RGB images as albumentations does it, on L of OpenCV's 8-bit LAB (RgbToLab8,
+// then LabToRgb8, data/color_lab.h). Both equal to OpenCV 4.6 (tests/golden/augment/
+// clahe.safetensors and lab.safetensors).
 void Clahe(Image* img, double clip_limit, int tiles_x = 8, int tiles_y = 8);
 
 // albumentations RandomToneCurve: one S-curve for all channels, the cubic Bezier through

@@ -1,11 +1,13 @@
 // CLAHE (contrast-limited adaptive histogram equalization), OpenCV's algorithm on one
-// 8-bit plane, to the bit; RGB images are equalized on their luma. See augment.h.
+// 8-bit plane, to the bit; RGB images are equalized on L of OpenCV's 8-bit LAB, as
+// albumentations does. See augment.h.
 #include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <vector>
 
 #include "data/augment.h"
+#include "data/color_lab.h"
 
 namespace personcls {
 namespace {
@@ -97,16 +99,16 @@ void Clahe(Image* img, double clip_limit, int tiles_x, int tiles_y) {
     ClahePlane(img->pixels.data(), w, h, clip_limit, tiles_x, tiles_y);
     return;
   }
-  // RGB: equalize Y and move every channel by Y' - Y, which keeps B - Y and R - Y (so Cb
-  // and Cr) unchanged wherever no channel clips.
-  const Image gray = ToGray(*img);
-  Image eq = gray;
-  ClahePlane(eq.pixels.data(), w, h, clip_limit, tiles_x, tiles_y);
+  // RGB, as albumentations: OpenCV's 8-bit RGB -> LAB, L equalized, LAB -> RGB.
+  // The conversions run in place; the L plane is the one scratch buffer.
+  const size_t n = static_cast<size_t>(w) * h;
   uint8_t* px = img->pixels.data();
-  for (size_t i = 0; i < gray.pixels.size(); ++i, px += 3) {
-    const int d = eq.pixels[i] - gray.pixels[i];
-    for (int c = 0; c < 3; ++c) px[c] = static_cast<uint8_t>(std::clamp(px[c] + d, 0, 255));
-  }
+  RgbToLab8(px, px, n);
+  std::vector<uint8_t> l(n);
+  for (size_t i = 0; i < n; ++i) l[i] = px[i * 3];
+  ClahePlane(l.data(), w, h, clip_limit, tiles_x, tiles_y);
+  for (size_t i = 0; i < n; ++i) px[i * 3] = l[i];
+  LabToRgb8(px, px, n);
 }
 
 }  // namespace personcls
