@@ -4,11 +4,15 @@
 #include <fmt/core.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
 #include "commands.h"
 #include "distill/distiller.h"
+#include "distill/image_pool.h"
 #include "nn/dataset.h"
 #include "nn/widen_deploy.h"
 #include "personcls/arch.h"
@@ -19,7 +23,7 @@ namespace personcls::cli {
 
 void RegisterDistill(CLI::App& app) {
   struct Args {
-    std::vector<std::string> teachers, unlabeled;
+    std::vector<std::string> teachers, unlabeled, source_weights;
     std::string arch = "mbv2-rep-0.35", data, val, out, init;
     int threads = 0, max_per_dir = 0, unlabeled_size = 128;
     bool no_flip = false, resume = false;
@@ -30,10 +34,16 @@ void RegisterDistill(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("distill", "Distill teacher models into a MobileNetV2-Rep student (function matching)");
   cmd->add_option("--teacher", a->teachers, "Teacher model (.tflite float32/int8 or checkpoint); repeat for an ensemble")->required();
   cmd->add_option("--arch", a->arch, "Student architecture (mbv2-rep-0.35 | mbv2-rep-0.5 | mbv2-rep-1.0)")->capture_default_str();
-  cmd->add_option("--data", a->data, "Labelled images (DIR/labels.csv or DIR/<class>/*)")->required();
-  cmd->add_option("--unlabeled", a->unlabeled, "Directory of unlabeled images (recursive); repeatable");
-  cmd->add_option("--unlabeled-max-per-dir", a->max_per_dir, "Keep at most N images of each sub-directory of an --unlabeled DIR (0: all)")
+  cmd->add_option("--data", a->data, "Labelled images (DIR/labels.csv or DIR/<class>/*); optional with --labeled-per-batch 0");
+  cmd->add_option("--unlabeled", a->unlabeled,
+                  "Image pool: DIR/index.csv or an index .csv (file,source,person_label,...), else every image below DIR (source = "
+                  "sub-directory); repeatable");
+  cmd->add_option("--unlabeled-max-per-dir", a->max_per_dir, "Keep at most N images of each pool source (0: all)")->capture_default_str();
+  cmd->add_option("--source-cap", o.source_cap,
+                  "Sample pool sources with weight min(images, N): all images are used, none dominates (0: images uniformly)")
       ->capture_default_str();
+  cmd->add_option("--source-weight", a->source_weights, "NAME=W multiplies a pool source's weight (with --source-cap; 0 leaves it out); repeatable");
+  cmd->add_flag("--pool-labels", o.pool_labels, "Use the pool's person_label (where given) as hard labels, cropped like labelled images");
   cmd->add_option("--unlabeled-size", a->unlabeled_size, "Unlabeled images are stretched to this square size before cropping")->capture_default_str();
   cmd->add_option("--val", a->val, "Validation directory (top-1 per epoch, best.safetensors)");
   cmd->add_option("--out", a->out, "Run directory (checkpoints, log.csv)")->required();
@@ -83,25 +93,57 @@ void RegisterDistill(CLI::App& app) {
                            a->max_per_dir, a->init.empty() ? "sscma" : std::filesystem::path(a->init).filename().string(), o.seed);
     // Only runs with a feature term say so, so that earlier recipes (and their resumes) stay as they were.
     if (o.feature_weight > 0) o.recipe += fmt::format(" feature={}", o.feature_weight);
+    for (const std::string& sw : a->source_weights) {
+      const size_t eq = sw.rfind('=');
+      double w = -1;
+      try {
+        size_t used = 0;
+        if (eq != std::string::npos) w = std::stod(sw.substr(eq + 1), &used);
+        if (eq == std::string::npos || used != sw.size() - eq - 1) w = -1;
+      } catch (const std::exception&) {
+        w = -1;
+      }
+      if (!(w >= 0 && std::isfinite(w))) throw CliError{"--source-weight " + sw + ": expected NAME=W with a finite W >= 0"};
+      o.source_weights[sw.substr(0, eq)] = w;
+    }
+    if (o.source_cap < 0) throw CliError{"--source-cap must be >= 0"};
+    if (o.source_cap > 0) o.recipe += fmt::format(" source_cap={}", o.source_cap);
+    for (const auto& [name, w] : o.source_weights) o.recipe += fmt::format(" w[{}]={}", name, w);
+    if (o.pool_labels) o.recipe += " pool_labels=1";
     std::vector<std::unique_ptr<Teacher>> teacher_models;
     for (const auto& path : a->teachers) {
       auto t = Teacher::Load(path, omp_get_max_threads());
       if (!t.ok()) throw CliError{t.status().message()};
       teacher_models.push_back(std::move(t).value());
     }
-    auto labeled = LoadDataset(a->data, config.input_size, config.num_classes, false);
-    if (!labeled.ok()) throw CliError{labeled.status().message()};
+    Expected<Dataset> labeled = Dataset{};
+    if (!a->data.empty()) {
+      labeled = LoadDataset(a->data, config.input_size, config.num_classes, false);
+      if (!labeled.ok()) throw CliError{labeled.status().message()};
+    } else if (a->unlabeled.empty() || o.labeled_per_batch != 0) {
+      throw CliError{"--data is needed unless --unlabeled is given with --labeled-per-batch 0"};
+    } else {
+      labeled->size = config.input_size;
+    }
     std::optional<Dataset> unlabeled, val;
+    const auto load_start = std::chrono::steady_clock::now();
     for (const auto& dir : a->unlabeled) {
-      auto u = LoadUnlabeledImages(dir, a->unlabeled_size, a->max_per_dir, o.seed);
+      auto u = LoadImagePool(dir, a->unlabeled_size, a->max_per_dir, o.seed, config.num_classes);
       if (!u.ok()) throw CliError{u.status().message()};
-      if (!unlabeled) {
+      if (!unlabeled)
         unlabeled = std::move(*u);
-      } else {
-        unlabeled->pixels.insert(unlabeled->pixels.end(), u->pixels.begin(), u->pixels.end());
-        unlabeled->labels.insert(unlabeled->labels.end(), u->labels.begin(), u->labels.end());
-        unlabeled->files.insert(unlabeled->files.end(), u->files.begin(), u->files.end());
-      }
+      else
+        AppendPool(*unlabeled, std::move(*u), std::filesystem::path(dir).filename().string());
+    }
+    if (unlabeled) {
+      for (const auto& [name, w] : o.source_weights)
+        if (std::find(unlabeled->source_names.begin(), unlabeled->source_names.end(), name) == unlabeled->source_names.end())
+          throw CliError{"--source-weight " + name + ": no such pool source"};
+      size_t known = 0;
+      for (int32_t l : unlabeled->labels) known += l >= 0;
+      fmt::print(stderr, "distill: pool of {} images from {} sources ({} with labels), decoded in {:.1f} s\n", unlabeled->count(),
+                 unlabeled->source_names.size(), known,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
     }
     if (!a->val.empty()) {
       auto v = LoadDataset(a->val, config.input_size, config.num_classes, false);

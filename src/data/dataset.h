@@ -29,6 +29,10 @@ struct Dataset {
   std::vector<int32_t> labels;
   std::vector<std::string> files;
   std::vector<std::string> class_names;  // class folders; empty for labels.csv
+  // Optional (image pools, distill/image_pool.h): the source each image came from, an index
+  // into source_names; empty when the set has no sources.
+  std::vector<int32_t> sources;
+  std::vector<std::string> source_names;
 
   size_t count() const { return labels.size(); }
   size_t image_bytes() const { return static_cast<size_t>(size) * size * channels; }

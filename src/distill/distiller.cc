@@ -24,9 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void Shuffle(std::vector<size_t>& v, std::mt19937_64& rng) {
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
-}
+void Shuffle(std::vector<size_t>& v, std::mt19937_64& rng) { ShuffleIndices(v.data(), v.size(), rng); }
 
 int ArgMax(const float* row, int k) { return static_cast<int>(std::max_element(row, row + k) - row); }
 
@@ -40,6 +38,18 @@ std::string TeacherNames(const std::vector<std::unique_ptr<Teacher>>& teachers) 
 }
 
 // Image i of `d` (a copy), resized to size x size when it is another size.
+safetensors::Tensor Int64Tensor(const std::vector<size_t>& values) {
+  safetensors::Tensor t;
+  t.dtype = "I64";
+  t.shape = {static_cast<int64_t>(values.size())};
+  for (size_t v : values) {
+    const int64_t x = static_cast<int64_t>(v);
+    const auto* b = reinterpret_cast<const uint8_t*>(&x);
+    t.bytes.insert(t.bytes.end(), b, b + sizeof(x));
+  }
+  return t;
+}
+
 Image WholeImage(const Dataset& d, size_t i, int size) {
   Image img;
   img.width = img.height = d.size;
@@ -63,58 +73,6 @@ Status UpgradeLog(const std::string& path, const std::string& header) {
 }
 
 }  // namespace
-
-Expected<Dataset> LoadUnlabeledImages(const std::string& dir, int size, int max_per_subdir, uint64_t seed) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Status::Error(dir + ": not a directory");
-  // Group by the immediate sub-directory ("" for files directly in DIR).
-  std::map<std::string, std::vector<std::string>> groups;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec) || !HasImageExtension(it->path().string())) continue;
-    const fs::path rel = fs::relative(it->path(), dir, ec);
-    const std::string group = std::distance(rel.begin(), rel.end()) > 1 ? rel.begin()->string() : "";
-    groups[group].push_back(it->path().string());
-  }
-  if (ec) return Status::Error(dir + ": cannot read directory: " + ec.message());
-  std::mt19937_64 rng(seed);
-  std::vector<std::string> files;
-  for (auto& [group, list] : groups) {
-    std::sort(list.begin(), list.end());
-    if (max_per_subdir > 0 && static_cast<int>(list.size()) > max_per_subdir) {
-      std::vector<size_t> idx(list.size());
-      std::iota(idx.begin(), idx.end(), size_t{0});
-      Shuffle(idx, rng);
-      idx.resize(max_per_subdir);
-      std::sort(idx.begin(), idx.end());
-      std::vector<std::string> kept;
-      for (size_t i : idx) kept.push_back(list[i]);
-      list = std::move(kept);
-    }
-    files.insert(files.end(), list.begin(), list.end());
-  }
-  if (files.empty()) return Status::Error(dir + ": no images");
-  Dataset ds;
-  ds.size = size;
-  ds.channels = 3;
-  ds.pixels.resize(files.size() * ds.image_bytes());
-  std::vector<Status> errors(files.size(), Status::Ok());
-#pragma omp parallel for schedule(dynamic, 16)
-  for (size_t i = 0; i < files.size(); ++i) {
-    auto img = LoadImage(files[i]);
-    if (!img.ok()) {
-      errors[i] = img.status();
-      continue;
-    }
-    const Image im = ResizeBilinear(ToRgb(*img), size, size);
-    std::copy(im.pixels.begin(), im.pixels.end(), ds.pixels.begin() + static_cast<std::ptrdiff_t>(i * ds.image_bytes()));
-  }
-  for (const Status& s : errors)
-    if (!s.ok()) return s;
-  ds.files = std::move(files);
-  ds.labels.assign(ds.files.size(), -1);
-  return ds;
-}
 
 Expected<std::vector<double>> ScoreTeachers(const std::vector<std::unique_ptr<Teacher>>& teachers, const Dataset& data) {
   if (teachers.empty()) return Status::Error("no teachers");
@@ -200,19 +158,18 @@ Distiller::Distiller(const ArchConfig& config, DistillOptions options, const std
     for (float& v : adapter_w_.data) v = static_cast<float>((2.0 * Uniform01(arng) - 1.0) * bound);
     for (float& v : adapter_b_.data) v = static_cast<float>((2.0 * Uniform01(arng) - 1.0) * bound);
   }
-  if (unlabeled_) {
-    unlabeled_order_.resize(unlabeled_->count());
-    std::iota(unlabeled_order_.begin(), unlabeled_order_.end(), size_t{0});
-    Shuffle(unlabeled_order_, rng_);
-  }
+  if (unlabeled_) pool_sampler_ = PoolSampler(*unlabeled_, o.source_cap, o.source_weights, rng_);
 }
 
 void Distiller::InitFrom(const PretrainedDeploy& pretrained) {
-  const int S = config_.input_size, n = static_cast<int>(std::min<size_t>(static_cast<size_t>(options_.batch), labeled_.count()));
+  // The first labelled images, or without any, pool images spread evenly over the pool.
+  const bool from_pool = labeled_.count() == 0;
+  const Dataset& src = from_pool ? *unlabeled_ : labeled_;
+  const int S = config_.input_size, n = static_cast<int>(std::min<size_t>(static_cast<size_t>(options_.batch), src.count()));
   Tensor calib({n, S, S, 3});
   const size_t view_bytes = static_cast<size_t>(S) * S * 3;
   for (int i = 0; i < n; ++i) {
-    const Image img = WholeImage(labeled_, i, S);
+    const Image img = WholeImage(src, from_pool ? static_cast<size_t>(i) * src.count() / n : static_cast<size_t>(i), S);
     for (size_t j = 0; j < view_bytes; ++j) calib.data[i * view_bytes + j] = static_cast<float>(img.pixels[j]) / 255.0f;
   }
   InitFromDeploy(model_, pretrained, calib);
@@ -285,14 +242,6 @@ double Distiller::FeatureStep(const std::vector<float>& teacher_features, Tensor
   return sse / (static_cast<double>(B) * D);
 }
 
-size_t Distiller::NextUnlabeled() {
-  if (unlabeled_pos_ == unlabeled_order_.size()) {
-    Shuffle(unlabeled_order_, rng_);
-    unlabeled_pos_ = 0;
-  }
-  return unlabeled_order_[unlabeled_pos_++];
-}
-
 void Distiller::MakeBatch(const std::vector<size_t>& labeled_order, int step, std::vector<uint8_t>& views, std::vector<int32_t>& labels) {
   const int B = options_.batch, S = config_.input_size;
   const size_t view_bytes = static_cast<size_t>(S) * S * 3;
@@ -300,11 +249,14 @@ void Distiller::MakeBatch(const std::vector<size_t>& labeled_order, int step, st
   for (int i = 0; i < B; ++i) {
     const bool is_labeled = i < labeled_per_batch_;
     const Dataset& src = is_labeled ? labeled_ : *unlabeled_;
-    const size_t idx = is_labeled ? labeled_order[static_cast<size_t>(step) * labeled_per_batch_ + i] : NextUnlabeled();
-    labels[i] = is_labeled ? labeled_.labels[idx] : -1;
+    const size_t idx = is_labeled ? labeled_order[static_cast<size_t>(step) * labeled_per_batch_ + i] : pool_sampler_.Next(rng_);
+    labels[i] = is_labeled ? labeled_.labels[idx] : options_.pool_labels ? unlabeled_->labels[idx] : -1;
     Image& img = batch[i];
     img = WholeImage(src, idx, src.size);
-    const double area_min = is_labeled ? options_.labeled_area_min : options_.unlabeled_area_min;
+    // A view of an image with a label is cropped as a labelled image: gently, so that it keeps
+    // what the label is about (a crop of an empty room stays empty; one of area >= 0.6 mostly
+    // keeps the person).
+    const double area_min = labels[i] >= 0 ? options_.labeled_area_min : options_.unlabeled_area_min;
     CropResize(&img, SampleResizedCrop(rng_, img.width, img.height, area_min, 1.0), S, S);
     if (options_.flip && Bernoulli(rng_, 0.5)) FlipHorizontal(&img);
     if (options_.jitter > 0) ColorJitter(&img, SampleColorJitter(rng_, options_.jitter));
@@ -317,7 +269,17 @@ void Distiller::MakeBatch(const std::vector<size_t>& labeled_order, int step, st
       Cutmix(&batch, 1.0, rng_);
     std::fill(labels.begin(), labels.end(), -1);
   }
-  for (int i = 0; i < B; ++i) std::copy(batch[i].pixels.begin(), batch[i].pixels.end(), views.begin() + static_cast<std::ptrdiff_t>(i * view_bytes));
+  // Views with a hard label go first (a stable partition: the identity when only the first
+  // labeled_per_batch views have labels), so that the loss sees them as rows [0, hard_rows).
+  std::vector<int> rows(B);
+  std::iota(rows.begin(), rows.end(), 0);
+  std::stable_partition(rows.begin(), rows.end(), [&labels](int i) { return labels[i] >= 0; });
+  const std::vector<int32_t> unordered = labels;
+  for (int i = 0; i < B; ++i) {
+    labels[i] = unordered[rows[i]];
+    const Image& img = batch[rows[i]];
+    std::copy(img.pixels.begin(), img.pixels.end(), views.begin() + static_cast<std::ptrdiff_t>(i * view_bytes));
+  }
 }
 
 Status Distiller::Save(const std::string& path, double val_top1) const {
@@ -335,15 +297,8 @@ Status Distiller::SaveState() const {
     f.tensors["exp_avg." + st.name] = safetensors::FromFloat(st.exp_avg, {static_cast<int64_t>(st.exp_avg.size())});
     f.tensors["exp_avg_sq." + st.name] = safetensors::FromFloat(st.exp_avg_sq, {static_cast<int64_t>(st.exp_avg_sq.size())});
   }
-  safetensors::Tensor order;
-  order.dtype = "I64";
-  order.shape = {static_cast<int64_t>(unlabeled_order_.size())};
-  for (size_t v : unlabeled_order_) {
-    const int64_t x = static_cast<int64_t>(v);
-    const auto* b = reinterpret_cast<const uint8_t*>(&x);
-    order.bytes.insert(order.bytes.end(), b, b + sizeof(x));
-  }
-  f.tensors["unlabeled_order"] = std::move(order);
+  f.tensors["unlabeled_order"] = Int64Tensor(pool_sampler_.order());
+  if (pool_sampler_.segments() > 1) f.tensors["source_pos"] = Int64Tensor(pool_sampler_.positions());
   if (feature_dim_ > 0) {
     f.tensors["feature_adapter.weight"] = safetensors::FromFloat(adapter_w_.data, {adapter_w_.dim(0), adapter_w_.dim(1)});
     f.tensors["feature_adapter.bias"] = safetensors::FromFloat(adapter_b_.data, {adapter_b_.dim(0)});
@@ -354,7 +309,7 @@ Status Distiller::SaveState() const {
                 {"iteration", std::to_string(iteration_)},
                 {"step_count", std::to_string(adamw_.step_count())},
                 {"rng", rng.str()},
-                {"unlabeled_pos", std::to_string(unlabeled_pos_)},
+                {"unlabeled_pos", std::to_string(pool_sampler_.positions().empty() ? 0 : pool_sampler_.positions()[0])},
                 {"best_val_top1", ExactDecimal(best_val_)},
                 {"best_epoch", std::to_string(best_epoch_)},
                 {"arch", config_.name},
@@ -398,17 +353,18 @@ Status Distiller::Resume() {
       }
       ps.push_back({name, m->second.AsFloat(), v->second.AsFloat()});
     }
-    std::vector<size_t> order;
+    std::vector<size_t> order, positions;
     if (auto it = s->tensors.find("unlabeled_order"); it != s->tensors.end())
       for (int64_t x : it->second.AsInt64()) order.push_back(static_cast<size_t>(x));
-    if (order.size() != unlabeled_order_.size())
-      return Status::Error(spath + ": the run had " + std::to_string(order.size()) + " unlabeled images, now " + std::to_string(unlabeled_order_.size()));
+    if (auto it = s->tensors.find("source_pos"); it != s->tensors.end())
+      for (int64_t x : it->second.AsInt64()) positions.push_back(static_cast<size_t>(x));
+    else if (pool_sampler_.segments() > 0)
+      positions.push_back(std::stoull(pos));
     std::istringstream rs(rng);
     rs >> rng_;
     if (rs.fail()) return Status::Error(spath + ": bad rng state");
+    if (Status st = pool_sampler_.Restore(std::move(order), std::move(positions)); !st.ok()) return Status::Error(spath + ": " + st.message());
     adamw_.LoadState(std::move(ps), std::stoll(steps));
-    unlabeled_order_ = std::move(order);
-    unlabeled_pos_ = std::stoull(pos);
     epoch_ = r.epoch;
     iteration_ = std::stoll(iteration);
     best_val_ = std::stod(best);

@@ -6,10 +6,13 @@
 //
 // A step, with B = batch and L = labeled_per_batch (B when there is no unlabeled set):
 //   1. views: the next L labelled images of the epoch's shuffled order, then B - L images
-//      of the unlabeled set's shuffled order (cycled; reshuffled at each wrap). Each view is
-//      RandomResizedCrop (area in [labeled_area_min, 1] or [unlabeled_area_min, 1], aspect
+//      of the pool (the unlabeled set; distill/image_pool.h), drawn as source_cap says below
+//      (shuffled cycles, reshuffled at each wrap). Each view is RandomResizedCrop (area in
+//      [labeled_area_min, 1] for images with a label, else [unlabeled_area_min, 1]; aspect
 //      3/4..4/3) to the input size, horizontal flip p 0.5, colour jitter (brightness,
-//      contrast, saturation each x U(1 - jitter, 1 + jitter)); src/data/augment.h.
+//      contrast, saturation each x U(1 - jitter, 1 + jitter)); src/data/augment.h. Views
+//      with a hard label (labelled images; pool images with a label when pool_labels) are
+//      moved to the front of the batch.
 //   2. with probability `mixup` (else `cutmix`) the whole batch is mixed with its roll by
 //      one (lambda ~ Beta(1, 1)); mixed views lose their hard labels.
 //   3. targets q [B, K] = mean over teachers of softmax(log p_teacher / T) (distill/teacher.h).
@@ -49,11 +52,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "distill/image_pool.h"
 #include "distill/teacher.h"
 #include "nn/dataset.h"
 #include "nn/mbv2_rep_model.h"
@@ -78,6 +83,15 @@ struct DistillOptions {
   double jitter = 0.3;
   double mixup = 0.0, cutmix = 0.0;  // probabilities per batch; mixup + cutmix <= 1
   double feature_weight = 0.0;       // beta of the feature term; 0: logits only
+  // Pool sampling. 0: every pool image equally likely (one shuffled cycle over the pool).
+  // N > 0: a source (Dataset::sources) is drawn with weight min(images in it, N) x
+  // source_weights[name] (default 1; 0 leaves it out), then the next image of its own
+  // shuffled cycle: a large source is seen in full over time but cannot dominate a batch.
+  int source_cap = 0;
+  std::map<std::string, double> source_weights;
+  // Use the pool's own labels (Dataset::labels >= 0) as hard labels, as for labelled images:
+  // crop area in [labeled_area_min, 1], weight hard_weight.
+  bool pool_labels = false;
   uint64_t seed = 0;
   std::string out_dir;  // empty: no files
   std::string version = "unknown";
@@ -93,12 +107,6 @@ struct DistillEpochStats {
   double val_top1 = -1;          // -1 without a validation set
   double seconds = 0;
 };
-
-// Images of DIR (recursively, sorted by path) decoded, RGB, stretch-resized to size x size,
-// with label -1. max_per_subdir > 0 keeps at most that many images from each immediate
-// sub-directory (chosen by a shuffle seeded with `seed`; files directly in DIR count as one
-// group), so that a large source cannot dominate. Errors name the file.
-Expected<Dataset> LoadUnlabeledImages(const std::string& dir, int size, int max_per_subdir, uint64_t seed);
 
 class Distiller {
  public:
@@ -131,7 +139,6 @@ class Distiller {
  private:
   // Fills views [B, S, S, 3] uint8 and labels [B] (-1: no hard label) for one step.
   void MakeBatch(const std::vector<size_t>& labeled_order, int step, std::vector<uint8_t>& views, std::vector<int32_t>& labels);
-  size_t NextUnlabeled();
   // mu and 1 / sigma of the teachers' features (see the feature term above).
   Status MeasureFeatureStatistics();
   // The feature term of one step: returns its MSE and writes dfeatures [B, C] (scaled by
@@ -152,13 +159,12 @@ class Distiller {
   std::unique_ptr<LrSchedule> schedule_;
   std::mt19937_64 rng_;
   int labeled_per_batch_ = 0, steps_per_epoch_ = 0;
-  std::vector<size_t> unlabeled_order_;
+  PoolSampler pool_sampler_;  // empty without a pool
   // Feature term (empty without): adapter A [D, C], a [D] and gradients; mu, 1 / sigma [D].
   int feature_dim_ = 0;
   Tensor adapter_w_, adapter_b_, adapter_gw_, adapter_gb_;
   std::vector<float> feature_mean_, feature_inv_std_;
   std::vector<float> feature_out_;  // FeatureStep's adapter output, then its gradient
-  size_t unlabeled_pos_ = 0;
   int epoch_ = 0;
   int64_t iteration_ = 0;
   double best_val_ = -1.0;

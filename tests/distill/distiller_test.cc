@@ -3,6 +3,7 @@
 // synthetic problem (32x32 inputs, a random personcls checkpoint as the teacher): the student
 // approaches the teacher, runs are deterministic, files are written.
 #include "distill/distiller.h"
+#include "distill/image_pool.h"
 
 #include <gtest/gtest.h>
 #include <omp.h>
@@ -157,7 +158,7 @@ class DistillSmall : public ::testing::Test {
     o.recipe = "test";
     return o;
   }
-  void ResumeEqualsUninterrupted(double feature_weight);
+  void ResumeEqualsUninterrupted(double feature_weight, bool pool_sources = false);
   std::string dir_;
   Dataset labeled_, unlabeled_, val_;
   std::vector<std::unique_ptr<Teacher>> teachers_;
@@ -322,13 +323,62 @@ TEST_F(DistillSmall, InterruptedAndResumedRunWithFeatureTermEqualsAnUninterrupte
   ResumeEqualsUninterrupted(0.5);
 }
 
-void DistillSmall::ResumeEqualsUninterrupted(double feature_weight) {
+TEST_F(DistillSmall, InterruptedAndResumedRunWithPoolSourcesAndLabelsEqualsAnUninterruptedOne) {
+  // Per-source cycles and their positions must travel in last_state.safetensors.
+  unlabeled_.source_names = {"big", "small"};
+  for (size_t i = 0; i < unlabeled_.count(); ++i) {
+    unlabeled_.sources.push_back(i < 16 ? 0 : 1);
+    unlabeled_.labels[i] = i % 3 == 0 ? static_cast<int32_t>(i % 2) : -1;
+  }
+  ResumeEqualsUninterrupted(0.0, /*pool_sources=*/true);
+}
+
+// The pool's labels are hard labels: a student trained on the pool's labels alone (hard
+// weight 1, no labelled set) learns them, whatever the teacher says.
+TEST_F(DistillSmall, PoolLabelsAreHardLabels) {
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  Dataset pool = Synthetic(48, 32, 5);
+  for (int32_t& l : pool.labels) l = 1 - l;  // not what the teacher computes
+  pool.source_names = {"only"};
+  pool.sources.assign(pool.count(), 0);
+  Dataset none;
+  none.size = 32;
+  auto pool_top1 = [&](bool pool_labels) {
+    DistillOptions o = Options("");
+    o.labeled_per_batch = 0;  // no labelled images at all: pool only
+    o.hard_weight = 1.0;
+    o.pool_labels = pool_labels;
+    o.source_cap = 10;
+    o.labeled_area_min = 1.0;
+    o.epochs = 12;
+    Distiller d(SmallConfig(), o, teachers_, none, &pool, nullptr);
+    EXPECT_EQ(d.steps_per_epoch(), 6);
+    EXPECT_TRUE(d.Run().ok());
+    return EvaluateTop1(d.model(), pool, 16);
+  };
+  const double with_labels = pool_top1(true), without = pool_top1(false);
+  auto teacher = ScoreTeachers(teachers_, pool);
+  omp_set_num_threads(threads);
+  ASSERT_TRUE(teacher.ok());
+  EXPECT_GE(with_labels, 0.85) << "the student learns the pool's labels";
+  EXPECT_NEAR(without, (*teacher)[0], 0.2) << "without them it follows the teacher (" << (*teacher)[0] << " on these labels)";
+  EXPECT_GT(with_labels, without + 0.15);
+}
+
+void DistillSmall::ResumeEqualsUninterrupted(double feature_weight, bool pool_sources) {
   auto options = [&](const std::string& name) {
     DistillOptions o = Options(dir_ + "/" + name);
     o.epochs = 3;
     o.warmup_fraction = 0.2;  // the schedule spans the interruption
     o.mixup = 0.3;
     o.feature_weight = feature_weight;
+    if (pool_sources) {
+      o.source_cap = 4;
+      o.source_weights = {{"small", 2.0}};
+      o.pool_labels = true;
+      o.hard_weight = 0.3;
+    }
     return o;
   };
   Distiller whole(SmallConfig(), options("whole"), teachers_, labeled_, &unlabeled_, &val_);
@@ -403,7 +453,7 @@ void WritePpm(const std::string& path, int w, int h, uint8_t value) {
   out << std::string(static_cast<size_t>(w) * h * 3, static_cast<char>(value));
 }
 
-TEST(LoadUnlabeledImages, CapsEachSourceDirectoryAndResizes) {
+TEST(LoadImagePool, ScansADirectoryCapsEachSourceAndResizes) {
   const std::string dir = TempDir();
   std::filesystem::create_directories(dir + "/a/deeper");
   std::filesystem::create_directories(dir + "/b");
@@ -412,25 +462,146 @@ TEST(LoadUnlabeledImages, CapsEachSourceDirectoryAndResizes) {
   for (int i = 0; i < 2; ++i) WritePpm(dir + "/b/" + std::to_string(i) + ".ppm", 16, 16, static_cast<uint8_t>(50 + i));
   WritePpm(dir + "/top.ppm", 4, 4, 77);
   std::ofstream(dir + "/notes.txt") << "not an image";
-  auto all = LoadUnlabeledImages(dir, 12, 0, 1);
+  auto all = LoadImagePool(dir, 12, 0, 1);
   ASSERT_TRUE(all.ok()) << all.status().message();
   EXPECT_EQ(all->count(), 9u);
   EXPECT_EQ(all->size, 12);
-  auto capped = LoadUnlabeledImages(dir, 12, 3, 1);
+  auto capped = LoadImagePool(dir, 12, 3, 1);
   ASSERT_TRUE(capped.ok());
   EXPECT_EQ(capped->count(), 3u + 2u + 1u);  // a (6 images, nested ones included) capped at 3
   for (int32_t l : capped->labels) EXPECT_EQ(l, -1);
+  EXPECT_EQ(capped->source_names, (std::vector<std::string>{"", "a", "b"}));
+  EXPECT_EQ(capped->sources, (std::vector<int32_t>{0, 1, 1, 1, 2, 2}));
   for (size_t i = 0; i < capped->count(); ++i) {  // flat images stay flat after the resize
     const uint8_t* img = capped->image(i);
     EXPECT_EQ(img[0], img[capped->image_bytes() - 1]) << capped->files[i];
   }
-  auto again = LoadUnlabeledImages(dir, 12, 3, 1);
+  auto again = LoadImagePool(dir, 12, 3, 1);
   EXPECT_EQ(again->files, capped->files) << "the cap's choice depends only on the seed";
   std::ofstream(dir + "/b/broken.png") << "not a png";
-  auto broken = LoadUnlabeledImages(dir, 12, 0, 1);
+  auto broken = LoadImagePool(dir, 12, 0, 1);
   ASSERT_FALSE(broken.ok());
   EXPECT_NE(broken.status().message().find("broken.png"), std::string::npos) << broken.status().message();
-  EXPECT_FALSE(LoadUnlabeledImages(dir + "/missing", 12, 0, 1).ok());
+  EXPECT_FALSE(LoadImagePool(dir + "/missing", 12, 0, 1).ok());
+}
+
+TEST(LoadImagePool, ReadsAnIndexCsvWithSourcesAndLabels) {
+  const std::string dir = TempDir();
+  std::filesystem::create_directories(dir + "/images/rooms");
+  std::filesystem::create_directories(dir + "/images/coco");
+  for (int i = 0; i < 3; ++i) WritePpm(dir + "/images/rooms/" + std::to_string(i) + ".ppm", 10, 10, static_cast<uint8_t>(i));
+  for (int i = 0; i < 2; ++i) WritePpm(dir + "/images/coco/" + std::to_string(i) + ".ppm", 10, 10, static_cast<uint8_t>(100 + i));
+  WritePpm(dir + "/images/stray.ppm", 10, 10, 7);  // not in the index: not loaded
+  std::ofstream(dir + "/index.csv") << "file,source,person_label,orig_w,orig_h,coco_id\r\n"
+                                    << "images/rooms/0.ppm,rooms,,640,480,\n"
+                                    << "images/coco/1.ppm,coco,1,640,480,5\n"
+                                    << "images/rooms/2.ppm,rooms,,640,480,\n"
+                                    << "images/coco/0.ppm,coco,0,640,480,6\n"
+                                    << "images/rooms/1.ppm,rooms,,640,480,\n";
+  auto pool = LoadImagePool(dir, 8, 0, 1);
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  ASSERT_EQ(pool->count(), 5u);
+  EXPECT_EQ(pool->source_names, (std::vector<std::string>{"coco", "rooms"}));
+  EXPECT_EQ(pool->sources, (std::vector<int32_t>{0, 0, 1, 1, 1}));
+  EXPECT_EQ(pool->labels, (std::vector<int32_t>{0, 1, -1, -1, -1})) << "sorted by path within a source";
+  EXPECT_EQ(pool->image(0)[0], 100);
+  EXPECT_EQ(pool->image(4)[0], 2);
+  auto capped = LoadImagePool(dir, 8, 2, 1);  // the same through a .csv path, capped
+  auto by_csv = LoadImagePool(dir + "/index.csv", 8, 2, 1);
+  ASSERT_TRUE(capped.ok() && by_csv.ok());
+  EXPECT_EQ(capped->count(), 4u);
+  EXPECT_EQ(by_csv->files, capped->files);
+
+  // Appending a second pool keeps source names apart.
+  Dataset merged = std::move(*pool);
+  AppendPool(merged, std::move(*by_csv), "second");
+  EXPECT_EQ(merged.count(), 9u);
+  EXPECT_EQ(merged.source_names, (std::vector<std::string>{"coco", "rooms", "second/coco", "second/rooms"}));
+  EXPECT_EQ(merged.sources.back(), 3);
+
+  auto error = [&](const std::string& text) {
+    std::ofstream(dir + "/bad.csv") << text;
+    auto r = LoadImagePool(dir + "/bad.csv", 8, 0, 1);
+    EXPECT_FALSE(r.ok()) << text;
+    return r.ok() ? std::string() : r.status().message();
+  };
+  EXPECT_NE(error("file,source,person_label\nimages/rooms/0.ppm,rooms,2\n").find("bad.csv:2: label '2'"), std::string::npos);
+  EXPECT_NE(error("file,source,person_label\nimages/rooms/0.ppm,rooms,yes\n").find("bad.csv:2"), std::string::npos);
+  EXPECT_NE(error("name,source\nx.ppm,a\n").find("'file' column"), std::string::npos);
+  EXPECT_NE(error("file,source,person_label\nimages/rooms/0.ppm\n").find("bad.csv:2: 1 columns"), std::string::npos);
+  EXPECT_NE(error("file,source\nimages/missing.ppm,a\n").find("missing.ppm"), std::string::npos);
+  EXPECT_NE(error("").find("empty"), std::string::npos);
+}
+
+Dataset PoolOfSources(const std::vector<int>& sizes) {
+  Dataset d;
+  d.size = 2;
+  for (size_t s = 0; s < sizes.size(); ++s) {
+    d.source_names.push_back("s" + std::to_string(s));
+    for (int i = 0; i < sizes[s]; ++i) {
+      d.sources.push_back(static_cast<int32_t>(s));
+      d.labels.push_back(-1);
+    }
+  }
+  d.pixels.resize(d.count() * d.image_bytes());
+  return d;
+}
+
+TEST(PoolSampler, WithoutACapEveryImageOnceACycle) {
+  const Dataset pool = PoolOfSources({30, 3});
+  std::mt19937_64 rng(5);
+  PoolSampler sampler(pool, 0, {}, rng);
+  EXPECT_EQ(sampler.segments(), 1u);
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    std::vector<int> seen(pool.count(), 0);
+    for (size_t i = 0; i < pool.count(); ++i) ++seen[sampler.Next(rng)];
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<long>(pool.count())) << "cycle " << cycle;
+  }
+}
+
+TEST(PoolSampler, SourceCapEqualizesLargeSourcesAndWeightsScale) {
+  const Dataset pool = PoolOfSources({400, 4, 40});
+  const uint64_t seed = 17;
+  std::mt19937_64 rng(seed);
+  // Weights min(n, 40) x w: 40, 4, 40 x 2 = 80 of 124.
+  PoolSampler sampler(pool, 40, {{"s2", 2.0}}, rng);
+  ASSERT_EQ(sampler.segments(), 3u);
+  const int draws = 124 * 200;
+  std::vector<int> per_source(3, 0), per_image(pool.count(), 0);
+  for (int i = 0; i < draws; ++i) {
+    const size_t k = sampler.Next(rng);
+    ++per_source[pool.sources[k]];
+    ++per_image[k];
+  }
+  const double expected[] = {40.0 / 124, 4.0 / 124, 80.0 / 124};
+  for (int s = 0; s < 3; ++s) EXPECT_NEAR(per_source[s] / static_cast<double>(draws), expected[s], 0.01) << "source " << s << ", seed " << seed;
+  // The large source is not capped away: its 400 images are all drawn, each about equally.
+  const auto [lo, hi] = std::minmax_element(per_image.begin(), per_image.begin() + 400);
+  EXPECT_GE(*lo, 15) << "seed " << seed;
+  EXPECT_LE(*hi - *lo, 1) << "whole cycles: images of a source differ by at most one draw";
+
+  std::mt19937_64 rng2(seed);
+  PoolSampler without_s1(pool, 40, {{"s1", 0.0}}, rng2);
+  EXPECT_EQ(without_s1.segments(), 2u);
+  for (int i = 0; i < 500; ++i) EXPECT_NE(pool.sources[without_s1.Next(rng2)], 1);
+  EXPECT_THROW(PoolSampler(pool, 40, {{"s0", 0.0}, {"s1", 0.0}, {"s2", 0.0}}, rng2), std::invalid_argument);
+}
+
+TEST(PoolSampler, RestoreContinuesTheSameDrawsAndRejectsAnotherPool) {
+  const Dataset pool = PoolOfSources({7, 5});
+  std::mt19937_64 rng(3);
+  PoolSampler a(pool, 5, {}, rng);
+  for (int i = 0; i < 9; ++i) a.Next(rng);
+  std::mt19937_64 rng_copy = rng, rng_b(99);
+  PoolSampler b(pool, 5, {}, rng_b);
+  ASSERT_TRUE(b.Restore(a.order(), a.positions()).ok());
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(a.Next(rng), b.Next(rng_copy)) << "draw " << i;
+  EXPECT_FALSE(b.Restore(std::vector<size_t>(11, 0), b.positions()).ok());
+  EXPECT_FALSE(b.Restore(b.order(), {0}).ok());
+  EXPECT_FALSE(b.Restore(b.order(), {8, 0}).ok()) << "a position past its cycle";
+  std::vector<size_t> swapped = b.order();
+  std::swap(swapped.front(), swapped.back());  // images moved across sources
+  EXPECT_FALSE(b.Restore(swapped, b.positions()).ok());
 }
 
 }  // namespace

@@ -143,6 +143,31 @@ TEST(DefaultModelCli, DistillEndToEnd) {
   ExpectCliError(RunCli("distill --teacher " + dir + "/missing.tflite --data " + dir + "/train --out " + dir + "/r2"), "missing.tflite");
   ExpectCliError(RunCli("distill" + teachers + " --data " + dir + "/train --hard-weight 2 --out " + dir + "/r3"), "hard weight");
   ExpectCliError(RunCli("distill" + teachers + " --data " + dir + "/nothing --out " + dir + "/r4"), "nothing");
+
+  // A pool with an index.csv (two sources, labels on some images) and no labelled set.
+  std::filesystem::create_directories(dir + "/pool");
+  {
+    std::ifstream train(dir + "/train/labels.csv");
+    std::ofstream index(dir + "/pool/index.csv");
+    index << "file,source,person_label,orig_w,orig_h,coco_id\n";
+    std::getline(train, line);
+    for (int i = 0; std::getline(train, line); ++i) {
+      const std::string file = line.substr(0, line.find(',')), label = line.substr(line.find(',') + 1);
+      index << "../train/" << file << "," << (i < 5 ? "big" : "small") << "," << (i % 2 ? label : "") << ",96,96,\n";
+    }
+  }
+  const std::string pool = teachers + " --unlabeled " + dir + "/pool --labeled-per-batch 0 --epochs 1 --batch 4";
+  const RunResult p = RunCli("distill" + pool + " --source-cap 2 --source-weight small=2 --pool-labels --hard-weight 0.3 --out " + dir + "/pool_run");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_NE(p.err.find("pool of 8 images from 2 sources (4 with labels)"), std::string::npos) << p.err;
+  EXPECT_NE(p.out.find("epoch   1/1  it      2"), std::string::npos) << "8 pool images / batch 4: " << p.out;
+  auto pool_last = safetensors::ReadFile(dir + "/pool_run/last.safetensors");
+  ASSERT_TRUE(pool_last.ok());
+  EXPECT_NE(pool_last->metadata.at("distill").find(" source_cap=2 w[small]=2 pool_labels=1"), std::string::npos) << pool_last->metadata.at("distill");
+  ExpectCliError(RunCli("distill" + pool + " --source-cap 2 --source-weight other=2 --out " + dir + "/r8"), "--source-weight other: no such pool source");
+  ExpectCliError(RunCli("distill" + pool + " --source-weight small --out " + dir + "/r9"), "expected NAME=W");
+  ExpectCliError(RunCli("distill" + pool + " --source-weight small=nan --out " + dir + "/r9"), "expected NAME=W");
+  ExpectCliError(RunCli("distill" + teachers + " --unlabeled " + dir + "/pool --out " + dir + "/r10"), "--data is needed");
 }
 
 }  // namespace
