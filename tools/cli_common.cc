@@ -214,7 +214,7 @@ void Progress::Clear() {
 std::string ProgressCount(size_t done, size_t total, double seconds) {
   constexpr int kWidth = 30;
   const int filled = total ? static_cast<int>(kWidth * done / total) : 0;
-  std::string s = "[" + std::string(filled, '#') + std::string(kWidth - filled, ' ') + fmt::format("] {}/{}  {:.0f} s", done, total, seconds);
+  std::string s = fmt::format("[{:#<{}}{:<{}}] {}/{}  {:.0f} s", "", filled, "", kWidth - filled, done, total, seconds);
   if (done > 0 && done < total) s += fmt::format(", ETA {:.0f} s", seconds / done * (total - done));
   return s;
 }

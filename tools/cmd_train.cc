@@ -78,7 +78,8 @@ void RegisterTrain(CLI::App& app) {
   AddVerbosityFlags(*cmd, a->verbosity);
   cmd->callback([a, cmd] {
     const bool resume = cmd->count("--resume") > 0;
-    if (resume && a->resume.empty()) a->resume = a->out;
+    // `--resume` without a value: CLI11 gives a value-optional option the text "true".
+    if (resume && (a->resume.empty() || (a->resume == "true" && !a->out.empty()))) a->resume = a->out;
     if (a->out.empty() && a->resume.empty()) throw CliError{"--out RUN/ (or --resume RUN/) is required"};
     if (!a->out.empty() && !a->resume.empty() && a->out != a->resume) throw CliError{"--out and --resume name different directories"};
     if (resume && a->force) throw CliError{"give --resume or --force, not both"};
