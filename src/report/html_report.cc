@@ -63,9 +63,9 @@ std::string CurveSvg(const std::string& id, const std::string& points, bool diag
       "<text x=\"14\" y=\"160\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 14 160)\">{}</text>\n"
       "<text x=\"36\" y=\"314\" text-anchor=\"end\" font-size=\"11\">0</text><text x=\"36\" y=\"18\" text-anchor=\"end\" "
       "font-size=\"11\">1</text><text x=\"340\" y=\"324\" text-anchor=\"middle\" font-size=\"11\">1</text>\n"
-      "<text x=\"330\" y=\"{}\" text-anchor=\"end\" font-size=\"15\">{}</text>\n</svg>\n",
+      "<text x=\"{}\" y=\"290\" text-anchor=\"{}\" font-size=\"15\">{}</text>\n</svg>\n",
       id, id, diagonal ? "<line x1=\"40\" y1=\"310\" x2=\"340\" y2=\"10\" stroke=\"#aaa\" stroke-dasharray=\"4 4\"/>\n" : "",
-      id == "roc" ? "#c0392b" : "#1f5fbf", points, x_label, y_label, diagonal ? 290 : 40, note);
+      id == "roc" ? "#c0392b" : "#1f5fbf", points, x_label, y_label, diagonal ? 330 : 50, diagonal ? "end" : "start", note);
 }
 
 void AppendRoc(const EvalSummary& s, std::string& html) {
