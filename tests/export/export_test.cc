@@ -173,7 +173,10 @@ int main(int, char** argv) {
   const std::string cxx = PERSONCLS_CXX_COMPILER;
   const std::string build = cxx + " -std=c++17 -Wall -Wextra -pedantic -Werror -O0 -o " + dir + "/prog " + dir + "/main.cc -x c++ " + dir + "/person_model.c";
   ASSERT_EQ(std::system(build.c_str()), 0) << build;
-  const std::string c_build = cxx + " -x c -std=c11 -Wall -Wextra -pedantic -Werror -O0 -o " + dir + "/cprog " + dir + "/c_main.c " + dir + "/person_model.c";
+  // Compiled as C one file at a time (the C++ driver would pass -std=c11 to its link step).
+  const std::string c_flags = cxx + " -x c -std=c11 -Wall -Wextra -pedantic -Werror -O0 -c ";
+  const std::string c_build = c_flags + dir + "/c_main.c -o " + dir + "/c_main.o && " + c_flags + dir + "/person_model.c -o " + dir +
+                              "/person_model.o && " + cxx + " -o " + dir + "/cprog " + dir + "/c_main.o " + dir + "/person_model.o";
   ASSERT_EQ(std::system(c_build.c_str()), 0) << c_build;
   ASSERT_EQ(std::system((dir + "/cprog > " + dir + "/c_out.txt").c_str()), 0);
   auto reference = Interpreter::Create(std::make_shared<const Graph>(int8), {.num_threads = 1, .kernels = KernelSet::kReference});
