@@ -45,15 +45,19 @@ done
 export PKG_CONFIG_PATH="$(dirname "$(find "$prefix" -name personcls.pc)")"
 for pc in personcls-runtime personcls; do
   # shellcheck disable=SC2046  # the flags are words
+  # rpath: a shared build (BUILD_SHARED_LIBS) is found without LD_LIBRARY_PATH.
   ${CXX:-c++} -O1 "$src/examples/library/classify.cc" -o "$tmp/pc-$pc" $(pkg-config --cflags --libs --static "$pc") \
+    -Wl,-rpath,"$(pkg-config --variable=libdir "$pc")" \
     || fail "pkg-config build ($pc)"
   check "pkg-config $pc" "$tmp/pc-$pc"
 done
 
 # Formats: the full library reads ONNX (float32: the same answer); the runtime alone says what
 # to link, in one line.
-got="$("$tmp/pc-personcls" "$tmp/model.onnx" "$person")" || fail "personcls on model.onnx: exit $?"
-[[ "$got" == "Person "* ]] || fail "personcls on model.onnx gave '$got'"
+for full in "$tmp/pc-personcls" "$tmp/cmake-personcls/classify"; do
+  got="$("$full" "$tmp/model.onnx" "$person")" || fail "$full on model.onnx: exit $?"
+  [[ "$got" == "Person "* ]] || fail "$full on model.onnx gave '$got'"
+done
 if "$tmp/cmake-runtime/classify" "$tmp/model.onnx" "$person" >"$tmp/out" 2>"$tmp/err"; then fail "runtime read an .onnx model"; fi
 grep -q "model.onnx: reading .onnx models needs the personcls::onnx library" "$tmp/err" || fail "runtime on .onnx said: $(cat "$tmp/err")"
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "more than one error line: $(cat "$tmp/err")"
