@@ -28,13 +28,13 @@ split="$work/split"
 [ -f "$split/pool2_train.csv" ] || "$root/scripts/default_model/pool_split.sh" "$split"
 # shellcheck source=default_model/recipe.sh
 source "$root/scripts/default_model/recipe.sh"
-resume=()
+resume=(--force)
 [ "${RESUME:-0}" = 1 ] && resume=(--resume)
 "$bin" distill "${DISTILL_TEACHERS[@]/#/--teacher=}" "${DISTILL_POOLS[@]/#/--unlabeled=}" "${DISTILL_FLAGS[@]}" \
   --val "$split/coco_val" --out "$work/run" --threads "${THREADS:-1}" "${resume[@]}" | tee -a "$work/distill.log"
 # A stable name for the checkpoint: the exported description quotes it.
 cp "$work/run/last.safetensors" "$work/default_model.safetensors"
 (cd "$work" && "$bin" export --format c --model default_model.safetensors --calib "$split/calib" --images 100 \
-  --symbol pcls_default_model --out "$stem")
+  --symbol pcls_default_model --out "$stem.cc")
 "$bin" eval --model "$work/default_model.safetensors" --data "$shared/data/vww01-dev" | sed -n 's/^accuracy/float32 on vww01-dev (never trained on): &/p'
 echo "make_default_model.sh: wrote $stem.{h,cc}; rebuild personcls to embed it" >&2

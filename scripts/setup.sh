@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libzip-dev libsimdjson-dev
   libonnx-dev libprotobuf-dev
+  libssl-dev  # SHA-256 (libcrypto): training-image fingerprints, model hashes in eval reports
   clang libclang-rt-14-dev
   chromium fonts-liberation  # headless render test of the eval HTML report (~2 s)
 )

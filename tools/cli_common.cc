@@ -2,12 +2,18 @@
 
 #include <unistd.h>
 
+#include <fmt/core.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 
 #include "personcls/checkpoint.h"
 #include "personcls/default_model.h"
+#include "nn/trainer.h"
 #include "personcls/image.h"
 
 namespace personcls::cli {
@@ -43,6 +49,7 @@ LoadedModel LoadModelOrThrow(const ModelOptions& options) {
   auto interpreter = Interpreter::Create(*graph, io);
   if (!interpreter.ok()) throw CliError{options.model + ": " + interpreter.status().message()};
   LoadedModel m;
+  m.name = options.model.empty() ? "embedded default model" : options.model;
   m.graph = *graph;
   m.interpreter = std::move(interpreter).value();
   if (m.interpreter->num_inputs() != 1 || m.interpreter->num_outputs() < 1)
@@ -62,7 +69,7 @@ LoadedModel LoadModelOrThrow(const ModelOptions& options) {
   if (classes != 1 && static_cast<int64_t>(m.labels.size()) != classes)
     throw CliError{"--labels has " + std::to_string(m.labels.size()) + " labels but the model has " + std::to_string(classes) + " outputs"};
   for (const OpDesc& op : m.graph->ops)
-    if (op.outputs[0] == m.graph->outputs[0]) m.single_output_threshold = op.type == OpType::kLogistic ? 0.5 : 0.0;
+    if (op.outputs[0] == m.graph->outputs[0]) m.outputs_probabilities = op.type == OpType::kLogistic || op.type == OpType::kSoftmax;
   // Model metadata "normalization" = "mean=M,scale=S" (written by personcls exporters)
   // sets the input mapping; --input-mean/--input-scale override it.
   auto norm = ReadNormalizationMetadata(*m.graph);
@@ -81,13 +88,17 @@ LoadedModel LoadModelOrThrow(const ModelOptions& options) {
 Expected<Prediction> Classify(LoadedModel& model, const std::string& path) {
   auto image = LoadImage(path);
   if (!image.ok()) return image.status();
+  return ClassifyImage(model, *image, path);
+}
+
+Expected<Prediction> ClassifyImage(LoadedModel& model, const Image& image, const std::string& name) {
   Interpreter& it = *model.interpreter;
-  Status s = FillInputTensor(*image, it.input_desc(0), it.input_data(0), model.normalization);
-  if (!s.ok()) return s.WithContext(path);
+  Status s = FillInputTensor(image, it.input_desc(0), it.input_data(0), model.normalization);
+  if (!s.ok()) return s.WithContext(name);
   it.Invoke();
   const TensorDesc& out = it.output_desc(0);
   Prediction p;
-  p.file = path;
+  p.file = name;
   p.raw = nlohmann::json::array();
   const int64_t n = out.num_elements();
   for (int64_t i = 0; i < n; ++i) {
@@ -103,16 +114,29 @@ Expected<Prediction> Classify(LoadedModel& model, const std::string& path) {
       p.raw.push_back(v);
     }
   }
+  // The Person probability of binary models; logits go through sigmoid / softmax.
+  if (n == 1) p.person_score = model.outputs_probabilities ? p.scores[0] : 1.0 / (1.0 + std::exp(-static_cast<double>(p.scores[0])));
+  if (n == 2)
+    p.person_score = model.outputs_probabilities ? p.scores[1] : 1.0 / (1.0 + std::exp(static_cast<double>(p.scores[0]) - p.scores[1]));
   if (n == 1) {
-    p.person_score = p.scores[0];
-    p.index = p.scores[0] > model.single_output_threshold ? 1 : 0;
+    p.argmax = *p.person_score > 0.5 ? 1 : 0;
   } else {
     // argmax, first index on ties (as the goldens are scored)
-    p.index = static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
-    if (n == 2) p.person_score = p.scores[1];
+    p.argmax = static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
   }
+  p.index = model.threshold && p.person_score ? (*p.person_score > *model.threshold ? 1 : 0) : p.argmax;
   p.label = model.labels[p.index];
   return p;
+}
+
+double Prediction::label_score() const {
+  if (person_score) return index == 1 ? *person_score : 1.0 - *person_score;
+  return scores[index];
+}
+
+void CheckThreshold(const std::optional<double>& threshold) {
+  if (threshold && !(*threshold >= 0.0 && *threshold <= 1.0))
+    throw CliError{fmt::format("--threshold must be in [0, 1] (a Person probability), not {}", *threshold)};
 }
 
 std::vector<std::string> ExpandImagePaths(const std::vector<std::string>& args) {
@@ -135,22 +159,96 @@ std::vector<std::string> ExpandImagePaths(const std::vector<std::string>& args) 
   return paths;
 }
 
-nlohmann::json PredictionJson(const Prediction& p) {
-  return nlohmann::json{{"file", p.file}, {"label", p.label}, {"index", p.index}, {"scores", p.scores}, {"raw", p.raw}};
+nlohmann::json PredictionJson(const Prediction& p, const LoadedModel& model) {
+  nlohmann::json j{{"file", p.file}, {"label", p.label}, {"index", p.index}, {"argmax", model.labels[p.argmax]},
+                   {"scores", p.scores}, {"raw", p.raw}};
+  if (p.person_score) j["person_score"] = *p.person_score;
+  if (model.threshold) j["threshold"] = *model.threshold;
+  return j;
 }
 
-ProgressBar::ProgressBar(size_t total) : total_(total), enabled_(isatty(STDERR_FILENO) && total > 0) {}
+namespace {
 
-void ProgressBar::Update(size_t done) {
-  if (!enabled_) return;
-  constexpr int kWidth = 40;
-  const int filled = static_cast<int>(kWidth * done / total_);
-  std::fprintf(stderr, "\r[%.*s%*s] %zu/%zu", filled, "########################################", kWidth - filled, "", done, total_);
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+std::string g_command_line;
+
+}  // namespace
+
+Progress::Progress(Verbosity verbosity) : verbosity_(verbosity), tty_(isatty(STDERR_FILENO) != 0), period_(30.0) {
+  if (const char* env = std::getenv("PERSONCLS_PROGRESS_SECONDS")) period_ = std::max(0.0, std::atof(env));
+  if (tty_ && verbosity_ == Verbosity::kNormal) period_ = 0.1;
+}
+
+bool Progress::Due() {
+  if (verbosity_ == Verbosity::kQuiet) return false;
+  if (verbosity_ == Verbosity::kVerbose) return true;
+  const double now = Now();
+  if (last_ > -1e29 && now - last_ < period_) return false;
+  if (last_ <= -1e29 && !tty_) {  // the first periodic line comes after one period
+    last_ = now;
+    return period_ == 0;
+  }
+  last_ = now;
+  return true;
+}
+
+void Progress::Show(const std::string& line) {
+  if (tty_ && verbosity_ == Verbosity::kNormal) {
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    drawn_ = true;
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
   std::fflush(stderr);
 }
 
-void ProgressBar::Finish() {
-  if (enabled_) std::fprintf(stderr, "\r%*s\r", 60, "");
+void Progress::Clear() {
+  if (!drawn_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+  drawn_ = false;
+  last_ = -1e30;
 }
+
+std::string ProgressCount(size_t done, size_t total, double seconds) {
+  constexpr int kWidth = 30;
+  const int filled = total ? static_cast<int>(kWidth * done / total) : 0;
+  std::string s = fmt::format("[{:#<{}}{:<{}}] {}/{}  {:.0f} s", "", filled, "", kWidth - filled, done, total, seconds);
+  if (done > 0 && done < total) s += fmt::format(", ETA {:.0f} s", seconds / done * (total - done));
+  return s;
+}
+
+void RefuseExistingRun(const std::string& dir) {
+  for (const char* file : {"last.safetensors", "last_state.safetensors", "log.csv"}) {
+    std::error_code ec;
+    if (fs::exists(fs::path(dir) / file, ec))
+      throw CliError{fmt::format("{}: holds a run ({}); give --resume to continue it or --force to start over", dir, file)};
+  }
+}
+
+std::string TrainingProgressLine(const BatchProgress& p, int epochs, int start_epoch, double epoch_seconds, double run_seconds) {
+  const double its = epoch_seconds > 0 ? p.batch / epoch_seconds : 0;
+  const double done = (p.epoch - start_epoch) + static_cast<double>(p.batch) / p.batches;
+  const double eta = done > 0 ? run_seconds / done * (epochs - start_epoch - done) : 0;
+  return fmt::format("epoch {}/{} {}/{}  {:.2f} it/s  loss {:.4f}  lr {:.3g}  ETA {:.0f} s", p.epoch + 1, epochs, p.batch, p.batches, its, p.loss, p.lr,
+                     eta);
+}
+
+void SetCommandLine(int argc, char** argv) {
+  g_command_line.clear();
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./,:+@%") == std::string::npos;
+    if (!plain) {
+      std::string q = "'";
+      for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      a = q + "'";
+    }
+    g_command_line += (i ? " " : "") + a;
+  }
+}
+
+const std::string& CommandLine() { return g_command_line; }
 
 }  // namespace personcls::cli

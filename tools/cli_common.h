@@ -10,9 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "personcls/image.h"
 #include "personcls/interpreter.h"
 #include "personcls/model.h"
 #include "personcls/preprocess.h"
+
+namespace personcls {
+struct BatchProgress;
+}
 
 namespace personcls::cli {
 
@@ -33,48 +38,97 @@ struct ModelOptions {
 };
 
 struct LoadedModel {
+  std::string name;  // the --model path, or "embedded default model"
   std::shared_ptr<const Graph> graph;
   std::unique_ptr<Interpreter> interpreter;
   std::vector<std::string> labels;
   std::optional<InputNormalization> normalization;
-  // A single-output model is binary ("Not a person", "Person"): Person when the output
-  // exceeds this (0.5 after a LOGISTIC, else 0 for a raw logit).
-  double single_output_threshold = 0.5;
+  // The final op is a SOFTMAX or LOGISTIC: the outputs are probabilities (else logits).
+  bool outputs_probabilities = true;
+  // Binary models: decide Person when the Person probability exceeds this; unset: argmax
+  // (a single output: probability above 0.5).
+  std::optional<double> threshold;
 };
 
 LoadedModel LoadModelOrThrow(const ModelOptions& options);
 
 struct Prediction {
   std::string file;
-  int index = 0;
-  std::string label;
+  int index = 0;      // the decision: argmax, or the threshold's decision (LoadedModel::threshold)
+  std::string label;  // labels[index]
+  int argmax = 0;     // the highest-scoring class (a single output: Person when above 0.5)
   std::vector<float> scores;  // dequantized output values
   nlohmann::json raw;         // stored output values: ints for int8, floats for float32
-  // Binary models: the Person score (class 1's score of 2 outputs, or the single output).
+  // Binary models: the Person probability (class 1 of 2 outputs, or the single output;
+  // through softmax / sigmoid when the model outputs logits).
   std::optional<double> person_score;
+  double label_score() const;  // the probability (or score) of `label`
 };
 
 // Decodes `path`, fills the input, invokes, reads output 0. Errors name the file.
 Expected<Prediction> Classify(LoadedModel& model, const std::string& path);
+// The same for an image already decoded; `name` goes into Prediction::file and errors.
+Expected<Prediction> ClassifyImage(LoadedModel& model, const Image& image, const std::string& name);
+
+// Checks a --threshold value: in [0, 1]. Throws CliError.
+void CheckThreshold(const std::optional<double>& threshold);
 
 // Expands files and directories (recursively, sorted) into image paths.
 std::vector<std::string> ExpandImagePaths(const std::vector<std::string>& args);
 
 std::vector<std::string> SplitLabels(const std::string& text);
 
-nlohmann::json PredictionJson(const Prediction& p);
+// {file, label, index, argmax, scores, raw[, person_score][, threshold]}.
+nlohmann::json PredictionJson(const Prediction& p, const LoadedModel& model);
 
-// A progress bar on stderr, drawn only when stderr is a terminal.
-class ProgressBar {
+// --quiet / --verbose of the long commands.
+enum class Verbosity { kQuiet, kNormal, kVerbose };
+struct VerbosityFlags {
+  bool quiet = false, verbose = false;
+  Verbosity level() const { return quiet ? Verbosity::kQuiet : verbose ? Verbosity::kVerbose : Verbosity::kNormal; }
+};
+
+// Progress of a long command on stderr. Quiet: nothing. Normal: on a terminal one live line,
+// redrawn at most 10 times a second; otherwise the line every PERSONCLS_PROGRESS_SECONDS
+// (default 30) seconds. Verbose: every update as its own line.
+class Progress {
  public:
-  explicit ProgressBar(size_t total);
-  void Update(size_t done);
-  void Finish();
+  explicit Progress(Verbosity verbosity);
+  ~Progress() { Clear(); }
+  // `text` makes the line; it is called only when the line is shown.
+  template <typename F>
+  void Update(F&& text) {
+    if (Due()) Show(text());
+  }
+  // Erases the live line (before printing a result line); the next Update draws it again.
+  void Clear();
+  bool tty() const { return tty_; }
 
  private:
-  size_t total_;
-  bool enabled_;
+  bool Due();
+  void Show(const std::string& line);
+  Verbosity verbosity_;
+  bool tty_;
+  double period_;
+  double last_ = -1e30;
+  bool drawn_ = false;
 };
+
+// "[#####     ] 250/500  12 s, ETA 12 s" (total > 0) for Progress lines.
+std::string ProgressCount(size_t done, size_t total, double seconds);
+
+// Throws CliError when `dir` holds a training run (last.safetensors, last_state.safetensors
+// or log.csv), so that `train`/`distill --out` never overwrite one by accident.
+void RefuseExistingRun(const std::string& dir);
+
+// The live progress line of train and distill: "epoch 3/10 12/40  2.10 it/s  loss 0.4123
+// lr 0.01  ETA 35 s". `epoch_seconds` since the epoch began, `run_seconds` since this
+// process started training at epoch `start_epoch`.
+std::string TrainingProgressLine(const BatchProgress& p, int epochs, int start_epoch, double epoch_seconds, double run_seconds);
+
+// The command line as given (argv joined, quoted where needed), for reports.
+void SetCommandLine(int argc, char** argv);
+const std::string& CommandLine();
 
 // Adds --model, --threads, --kernels, --input-mean, --input-scale, --labels to `app`.
 }  // namespace personcls::cli

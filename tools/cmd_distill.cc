@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "data/image_fingerprint.h"
 #include "distill/distiller.h"
 #include "distill/image_pool.h"
 #include "nn/dataset.h"
@@ -26,7 +27,8 @@ void RegisterDistill(CLI::App& app) {
     std::vector<std::string> teachers, unlabeled, source_weights;
     std::string arch = "mbv2-rep-0.35", data, val, out, init;
     int threads = 0, max_per_dir = 0, unlabeled_size = 128;
-    bool no_flip = false, resume = false;
+    bool no_flip = false, resume = false, force = false;
+    VerbosityFlags verbosity;
     DistillOptions o;
   };
   auto a = std::make_shared<Args>();
@@ -46,7 +48,7 @@ void RegisterDistill(CLI::App& app) {
   cmd->add_flag("--pool-labels", o.pool_labels, "Use the pool's person_label (where given) as hard labels, cropped like labelled images");
   cmd->add_option("--unlabeled-size", a->unlabeled_size, "Unlabeled images are stretched to this square size before cropping")->capture_default_str();
   cmd->add_option("--val", a->val, "Validation directory (top-1 per epoch, best.safetensors)");
-  cmd->add_option("--out", a->out, "Run directory (checkpoints, log.csv)")->required();
+  cmd->add_option("--out", a->out, "Run directory (checkpoints, log.csv); an existing run is refused without --resume or --force")->required();
   cmd->add_option("--epochs", o.epochs, "Epochs (one epoch = one pass over the labelled images)")->capture_default_str();
   cmd->add_option("--batch", o.batch, "Images per step")->capture_default_str();
   cmd->add_option("--labeled-per-batch", o.labeled_per_batch, "Labelled images per step when --unlabeled is given")->capture_default_str();
@@ -71,9 +73,15 @@ void RegisterDistill(CLI::App& app) {
                   "is used only when its classes match");
   cmd->add_option("--seed", o.seed, "Seed of init, sampling and augmentation")->capture_default_str();
   cmd->add_flag("--resume", a->resume, "Continue the run in --out from its last epoch (same options); bit-identical to an uninterrupted run");
+  cmd->add_flag("--force", a->force, "Start over in --out even if it holds a run (its files are replaced)");
   cmd->add_option("--threads", a->threads, "OpenMP threads (0: default); results do not depend on it");
+  AddVerbosityFlags(*cmd, a->verbosity);
   cmd->callback([a] {
     DistillOptions& o = a->o;
+    if (a->resume && a->force) throw CliError{"give --resume or --force, not both"};
+    if (!a->resume && !a->force) RefuseExistingRun(a->out);
+    const Verbosity verbosity = a->verbosity.level();
+    const bool notes = verbosity != Verbosity::kQuiet;
     if (a->threads < 0) throw CliError{"--threads must be >= 0"};
     if (a->threads > 0) omp_set_num_threads(a->threads);
     if (a->unlabeled_size < 8) throw CliError{"--unlabeled-size must be >= 8"};
@@ -120,6 +128,9 @@ void RegisterDistill(CLI::App& app) {
     if (!a->data.empty()) {
       labeled = LoadDataset(a->data, config.input_size, config.num_classes, false);
       if (!labeled.ok()) throw CliError{labeled.status().message()};
+      // The labelled images, so that `eval` can tell when it scores images the student was fit to.
+      o.metadata[kFingerprintMetadataKey] =
+          ImageFingerprint::Build(labeled->pixels.data(), labeled->count(), labeled->size, labeled->channels).ToText();
     } else if (a->unlabeled.empty() || o.labeled_per_batch != 0) {
       throw CliError{"--data is needed unless --unlabeled is given with --labeled-per-batch 0"};
     } else {
@@ -164,20 +175,35 @@ void RegisterDistill(CLI::App& app) {
     if (a->resume) {
       Status s = distiller->Resume();
       if (!s.ok()) throw CliError{s.message()};
-      fmt::print(stderr, "distill: resuming {} after epoch {}\n", o.out_dir, distiller->epoch());
+      if (notes) fmt::print(stderr, "distill: resuming {} after epoch {}\n", o.out_dir, distiller->epoch());
     } else if (!a->init.empty()) {
       auto graph = IsCheckpointPath(a->init) ? LoadCheckpointGraph(a->init, std::nullopt) : LoadModelFile(a->init);  // its own width
       if (!graph.ok()) throw CliError{graph.status().message()};
       auto start = ReadDeployWeightsForWidth(config, **graph, a->init, o.seed);
       if (!start.ok()) throw CliError{start.status().message()};
       distiller->InitFrom(start->deploy);
-      fmt::print(stderr, "distill: student starts from {} (backbone{}{})\n", a->init, start->deploy.has_head ? " and head" : "",
+      if (notes)
+        fmt::print(stderr, "distill: student starts from {} (backbone{}{})\n", a->init, start->deploy.has_head ? " and head" : "",
                  start->source_arch == config.name ? "" : ", " + start->source_arch + " widened by replicating channels");
     }
-    fmt::print(stderr, "distill: {} labelled, {} unlabeled, {} teachers, {} {}x{}, batch {}, {} steps/epoch, {} threads\n", labeled->count(),
+    if (notes)
+      fmt::print(stderr, "distill: {} labelled, {} unlabeled, {} teachers, {} {}x{}, batch {}, {} steps/epoch, {} threads\n", labeled->count(),
                unlabeled ? unlabeled->count() : 0, teacher_models.size(), config.name, config.input_size, config.input_size, o.batch,
                distiller->steps_per_epoch(), omp_get_max_threads());
+    Progress progress(verbosity);
+    const int start_epoch = distiller->epoch();
+    const auto t_run = std::chrono::steady_clock::now();
+    auto t_epoch = t_run;
+    auto on_step = [&](const BatchProgress& p) {
+      progress.Update([&] {
+        const auto now = std::chrono::steady_clock::now();
+        return TrainingProgressLine(p, o.epochs, start_epoch, std::chrono::duration<double>(now - t_epoch).count(),
+                                    std::chrono::duration<double>(now - t_run).count());
+      });
+    };
     auto on_epoch = [&](const DistillEpochStats& s) {
+      progress.Clear();
+      t_epoch = std::chrono::steady_clock::now();
       std::string val_text = s.val_top1 >= 0 ? fmt::format("  val_top1 {:.2f} %", 100.0 * s.val_top1) : "";
       std::string feature_text = o.feature_weight > 0 ? fmt::format("  feat {:.4f}", s.feature_loss) : "";
       fmt::print("epoch {:>3}/{}  it {:>6}  lr {:.3g}  loss {:.4f}  kl {:.4f}{}  agree {:.2f} %{}  {:.1f} s  {:.1f} img/s\n", s.epoch, o.epochs,
@@ -185,7 +211,7 @@ void RegisterDistill(CLI::App& app) {
                  s.seconds > 0 ? distiller->steps_per_epoch() * o.batch / s.seconds : 0.0);
       std::fflush(stdout);
     };
-    Status s = distiller->Run(on_epoch);
+    Status s = distiller->Run(on_epoch, 0, on_step);
     if (!s.ok()) throw CliError{s.message()};
     if (val) fmt::print("best val_top1 {:.2f} % at epoch {}\n", 100.0 * distiller->best_val_top1(), distiller->best_epoch());
     fmt::print("wrote {}/last.safetensors{}\n", o.out_dir, val ? " and best.safetensors" : "");

@@ -22,10 +22,9 @@ void RegisterExport(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("export", "Write a model as TFLite (float32 or int8), float32 ONNX or C source, with labels/normalization/producer metadata");
   AddModelOptions(*cmd, args->job.model, true, /*model_required=*/false);  // default: the embedded model, e.g. for firmware
   cmd->add_option("--format,-f", args->format, help)->required()->check(CLI::IsMember(names));
-  cmd->add_option("--out,-o", args->job.out, "Output file (c: NAME.h/NAME.cc or the stem NAME); written atomically")->required();
+  cmd->add_option("--out,-o", args->job.out, "Output file (c: NAME.c or the stem NAME gives NAME.h + NAME.c; NAME.cc/.cpp keep that extension); written atomically")->required();
   cmd->add_option("--calib", args->job.calib, "Calibration images (directory, searched recursively) for int8 formats");
-  cmd->add_option("--images", args->job.images, "Calibration images used: the first N in sorted order")->capture_default_str();
-  cmd->add_option("--method", args->job.method, "Calibration ranges: minmax, l2 or percentile")->capture_default_str();
+  AddCalibrationOptions(*cmd, args->job);
   cmd->add_option("--symbol", args->job.symbol, "c: C identifier prefix of the array and constants (default: the file name)");
   cmd->callback([args] {
     const ExportFormat* format = nullptr;
@@ -33,7 +32,8 @@ void RegisterExport(CLI::App& app) {
       if (f.name == args->format) format = &f;
     if (format->needs_calib && args->job.calib.empty()) throw CliError{"--format " + format->name + " needs --calib DIR"};
     PrepareExportJob(args->job);
-    for (const std::string& file : format->write(args->job)) fmt::print("wrote {}\n", file);
+    for (const std::string& file : format->write(args->job))
+      if (args->job.verbosity.level() != Verbosity::kQuiet) fmt::print("wrote {}\n", file);
   });
 }
 

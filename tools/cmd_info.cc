@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "commands.h"
 #include "personcls/arch.h"
+#include "data/image_fingerprint.h"
+#include "formats/csource/csource_writer.h"
 #include "personcls/default_model.h"
+#include "personcls/export.h"
 
 namespace personcls::cli {
 namespace {
@@ -33,11 +37,54 @@ std::string TensorLine(const TensorDesc& t, bool with_name = true) {
 nlohmann::json TextMetadata(const Graph& g) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [key, bytes] : g.metadata) {
-    if (bytes.empty() || bytes.size() > 2000) continue;
+    if (bytes.empty() || bytes.size() > 2000 || key == kFingerprintMetadataKey) continue;
     if (!std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b >= 0x20 && b < 0x7f; })) continue;
     j[key] = std::string(bytes.begin(), bytes.end());
   }
   return j;
+}
+
+struct MemoryFigures {
+  size_t reference_arena = 0, reference_persistent = 0;
+  size_t flash = 0;          // bytes of the .tflite a device stores
+  std::string flash_source;  // where that figure comes from
+};
+
+// What the model needs on a microcontroller: the reference kernels' arena (the fast kernels
+// add int16 scratch) and the .tflite bytes kept in flash.
+MemoryFigures Memory(const LoadedModel& m, const ModelOptions& options) {
+  MemoryFigures f;
+  auto ref = Interpreter::Create(m.graph, {.num_threads = 1, .kernels = KernelSet::kReference});
+  if (!ref.ok()) throw CliError{m.name + ": " + ref.status().message()};
+  f.reference_arena = (*ref)->arena_bytes();
+  f.reference_persistent = (*ref)->persistent_bytes();
+  const std::string ext = std::filesystem::path(options.model).extension().string();
+  if (options.model.empty()) {
+    f.flash = DefaultModelTflite().size();
+    f.flash_source = "the embedded .tflite";
+  } else if (ext == ".tflite") {
+    std::error_code ec;
+    f.flash = std::filesystem::file_size(options.model, ec);
+    f.flash_source = "the .tflite file";
+  } else {
+    auto bytes = SerializeTflite(*m.graph);
+    if (!bytes.ok()) throw CliError{m.name + ": " + bytes.status().message()};
+    f.flash = bytes->size();
+    f.flash_source = "as `export --format tflite` would write it, float32";
+  }
+  return f;
+}
+
+// The training fingerprint's summary (data/image_fingerprint.h), or "" when there is none.
+std::string FingerprintText(const Graph& g) {
+  auto it = g.metadata.find(kFingerprintMetadataKey);
+  if (it == g.metadata.end()) return "";
+  auto fp = ImageFingerprint::Parse(std::string(it->second.begin(), it->second.end()));
+  if (!fp.ok()) return fp.status().message();
+  return fmt::format("{} labelled training images ({}x{}x{} pixels), {}; false-match rate {:.1e}; {} bytes of metadata", fp->images(), fp->size(),
+                     fp->size(), fp->channels(),
+                     fp->complete() ? std::string("every one in the fingerprint") : fmt::format("a 1-in-{:.0f} sample", 1.0 / fp->sampled_fraction()),
+                     fp->false_match_rate(), it->second.size());
 }
 
 // `info --arch`: the architecture's figures without any weights.
@@ -95,7 +142,8 @@ void RegisterInfo(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("info", "Describe a model: ops, tensors, parameters, MACs, quantization, arena bytes");
   AddModelOptions(*cmd, args->model, true, /*model_required=*/false);
-  cmd->add_flag("--json", args->json, "Print JSON (keys include params, macs, arena_bytes, inputs, outputs, ops)");
+  cmd->add_flag("--json", args->json,
+                "Print JSON (keys include params, macs, arena_bytes, reference_arena_bytes, flash_bytes, tflm_ops, inputs, outputs, ops)");
   cmd->add_option("--arch", args->arch, "Describe an architecture instead of a model: mbv2-rep-0.35 | mbv2-rep-0.5 | mbv2-rep-1.0");
   cmd->add_option("--input", args->input, "With --arch: input size (square)")->capture_default_str();
   cmd->add_option("--classes", args->classes, "With --arch: number of classes")->capture_default_str();
@@ -109,6 +157,9 @@ void RegisterInfo(CLI::App& app) {
     const Interpreter& it = *m.interpreter;
     const Graph& g = *m.graph;
     const std::vector<OpInfo> ops = it.op_infos();
+    const MemoryFigures mem = Memory(m, args->model);
+    std::vector<std::string> tflm_ops;
+    for (OpType t : csource::DistinctOpTypes(g)) tflm_ops.push_back(csource::TflmResolverMethod(t));
     if (args->json) {
       const bool embedded = args->model.model.empty();
       nlohmann::json j{{"model", embedded ? "(embedded default model)" : args->model.model},
@@ -117,9 +168,16 @@ void RegisterInfo(CLI::App& app) {
                        {"macs", it.total_macs()},
                        {"arena_bytes", it.arena_bytes()},
                        {"persistent_bytes", it.persistent_bytes()},
+                       {"kernels", args->model.kernels},
+                       {"reference_arena_bytes", mem.reference_arena},
+                       {"reference_persistent_bytes", mem.reference_persistent},
+                       {"flash_bytes", mem.flash},
+                       {"flash_source", mem.flash_source},
+                       {"tflm_ops", tflm_ops},
                        {"tensors", g.tensors.size()},
                        {"labels", m.labels}};
       j["metadata"] = TextMetadata(g);
+      if (const std::string fp = FingerprintText(g); !fp.empty()) j["training_fingerprint"] = fp;
       if (embedded) {
         const DefaultModelCard& c = DefaultModelInfo();
         j["default_model"] = {{"name", c.name}, {"accuracy", c.accuracy}, {"made", c.made}, {"reproduce", c.reproduce}};
@@ -153,13 +211,19 @@ void RegisterInfo(CLI::App& app) {
     if (!g.description.empty()) fmt::print("description:  {}\n", g.description);
     const nlohmann::json metadata = TextMetadata(g);
     for (const auto& [key, value] : metadata.items()) fmt::print("metadata:     {} = {}\n", key, value.get<std::string>());
+    if (const std::string fp = FingerprintText(g); !fp.empty()) fmt::print("trained on:   {}\n", fp);
     for (int i = 0; i < it.num_inputs(); ++i) fmt::print("input:        {}\n", TensorLine(it.input_desc(i)));
     for (int i = 0; i < it.num_outputs(); ++i) fmt::print("output:       {}\n", TensorLine(it.output_desc(i)));
     fmt::print("labels:       {}\n", fmt::join(m.labels, ", "));
     fmt::print("parameters:   {}\n", g.ParameterCount());
     fmt::print("MACs:         {} ({:.2f} M)\n", it.total_macs(), it.total_macs() / 1e6);
-    fmt::print("arena bytes:  {} (activations and scratch)\n", it.arena_bytes());
-    fmt::print("persistent:   {} bytes (requantization tables, packed weights)\n", it.persistent_bytes());
+    fmt::print("arena bytes:  {} with the {} kernels on this host (activations and scratch)\n", it.arena_bytes(),
+               args->model.kernels == "ref" ? "reference" : "fast (AVX2)");
+    fmt::print("persistent:   {} bytes on this host (requantization tables, packed weights)\n", it.persistent_bytes());
+    fmt::print("MCU (ref):    arena {} bytes, persistent {} bytes (reference kernels, the portable runtime)\n", mem.reference_arena,
+               mem.reference_persistent);
+    fmt::print("flash:        {} bytes ({})\n", mem.flash, mem.flash_source);
+    fmt::print("TFLM ops:     {} to register: {}\n", tflm_ops.size(), fmt::join(tflm_ops, ", "));
     fmt::print("tensors:      {}\nops:          {}\n\n", g.tensors.size(), ops.size());
     fmt::print("{:>3}  {:<24} {:<24} {:>10}  output\n", "#", "op", "kernel", "MACs");
     for (size_t k = 0; k < ops.size(); ++k) {

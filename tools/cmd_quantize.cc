@@ -11,16 +11,17 @@ void RegisterQuantize(CLI::App& app) {
   auto job = std::make_shared<ExportJob>();
   CLI::App* cmd = app.add_subcommand("quantize", "Post-training int8 quantization (TFLite converter's scheme) of a float model");
   AddModelOptions(*cmd, job->model, true);
-  cmd->add_option("--calib", job->calib, "Calibration images (directory, searched recursively, sorted)")->required();
-  cmd->add_option("--images", job->images, "Use the first N calibration images")->capture_default_str();
-  cmd->add_option("--method", job->method, "Calibration ranges: minmax, l2 or percentile")->capture_default_str();
+  cmd->add_option("--calib", job->calib, "Calibration images (directory, searched recursively)")->required();
+  AddCalibrationOptions(*cmd, *job);
   cmd->add_option("--out,-o", job->out, "The int8 .tflite to write (atomically)")->required();
   cmd->callback([job] {
     PrepareExportJob(*job);
     const std::vector<uint8_t> bytes = TfliteBytesForExport(QuantizeForExport(*job), *job);
     Status st = WriteModelFile(job->out, bytes);
     if (!st.ok()) throw CliError{st.message()};
-    fmt::print("wrote {} ({} bytes; int8, {} calibration, up to {} images from {})\n", job->out, bytes.size(), job->method, job->images, job->calib);
+    if (job->verbosity.level() != Verbosity::kQuiet)
+      fmt::print("wrote {} ({} bytes; int8, {} calibration, up to {} images from {}, seed {})\n", job->out, bytes.size(), job->method, job->images,
+                 job->calib, job->seed);
   });
 }
 

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "data/augment.h"
 #include "data/dataset.h"
+#include "data/image_fingerprint.h"
 #include "nn/trainer.h"
 #include "personcls/arch.h"
 
@@ -43,15 +44,17 @@ void RegisterTrain(CLI::App& app) {
     int epochs = 300, batch = 128, threads = 0, input = 96, classes = 2, warmup = 30, loader_threads = 1;
     double lr = 0.01, mix_alpha = 1.0;
     uint64_t seed = 0;
-    bool cosine = false, gray = false, balanced = false;
+    bool cosine = false, gray = false, balanced = false, force = false;
+    VerbosityFlags verbosity;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("train", "Train MobileNetV2-Rep on a labelled directory (labels.csv or class folders)");
   cmd->add_option("--arch", a->arch, "Architecture (mbv2-rep-0.35 | mbv2-rep-0.5 | mbv2-rep-1.0)")->capture_default_str();
   cmd->add_option("--data", a->data, "Training images: DIR (DIR/labels.csv: file,label, or DIR/<class>/*) or an image cache DIR/SPLIT")->required();
   cmd->add_option("--val", a->val, "Validation images (same forms)")->required();
-  cmd->add_option("--out", a->out, "Run directory (checkpoints, log.csv)");
-  cmd->add_option("--resume", a->resume, "Continue the run in this directory from last.*");
+  cmd->add_option("--out", a->out, "Run directory (checkpoints, log.csv); an existing run is refused without --resume or --force");
+  cmd->add_option("--resume", a->resume, "Continue the run in --out (or in the directory given here) from last.*")->expected(0, 1);
+  cmd->add_flag("--force", a->force, "Start over in --out even if it holds a run (its files are replaced)");
   cmd->add_option("--epochs", a->epochs, "Epochs")->capture_default_str();
   cmd->add_option("--batch", a->batch, "Batch size")->capture_default_str();
   cmd->add_option("--lr", a->lr, "Base learning rate (SGD, momentum 0.9, weight decay 1e-4)")->capture_default_str();
@@ -72,9 +75,14 @@ void RegisterTrain(CLI::App& app) {
   cmd->add_flag("--gray", a->gray, "One input channel");
   cmd->add_option("--milestones", a->milestones, "Epochs at which lr is multiplied by 0.1")->capture_default_str();
   cmd->add_flag("--cosine", a->cosine, "Cosine decay over --epochs instead of milestones");
-  cmd->callback([a] {
+  AddVerbosityFlags(*cmd, a->verbosity);
+  cmd->callback([a, cmd] {
+    const bool resume = cmd->count("--resume") > 0;
+    // `--resume` without a value: CLI11 gives a value-optional option the text "true".
+    if (resume && (a->resume.empty() || (a->resume == "true" && !a->out.empty()))) a->resume = a->out;
     if (a->out.empty() && a->resume.empty()) throw CliError{"--out RUN/ (or --resume RUN/) is required"};
     if (!a->out.empty() && !a->resume.empty() && a->out != a->resume) throw CliError{"--out and --resume name different directories"};
+    if (resume && a->force) throw CliError{"give --resume or --force, not both"};
     auto augment = ParseAugment(a->augment);
     if (!augment.ok()) throw CliError{augment.status().message()};
     if (a->mix != "none" && a->mix != "mixup" && a->mix != "cutmix") throw CliError{"--mix must be none, mixup or cutmix, not '" + a->mix + "'"};
@@ -82,6 +90,7 @@ void RegisterTrain(CLI::App& app) {
     if (a->loader_threads < 0 || a->loader_threads > 64) throw CliError{"--loader-threads must be in 0..64"};
     if (a->threads < 0) throw CliError{"--threads must be >= 0"};
     if (a->threads > 0) omp_set_num_threads(a->threads);
+    if (!resume && !a->force) RefuseExistingRun(a->out);
     auto arch = ArchFromName(a->arch);
     if (!arch.ok()) throw CliError{arch.status().message()};
     ArchConfig config = *arch;
@@ -106,6 +115,7 @@ void RegisterTrain(CLI::App& app) {
     o.version = PERSONCLS_VERSION;
     auto train = LoadDataset(a->data, config.input_size, config.num_classes, config.gray);
     if (!train.ok()) throw CliError{train.status().message()};
+    o.metadata[kFingerprintMetadataKey] = ImageFingerprint::Build(train->pixels.data(), train->count(), train->size, train->channels).ToText();
     auto val = LoadDataset(a->val, config.input_size, config.num_classes, config.gray);
     if (!val.ok()) throw CliError{val.status().message()};
     std::unique_ptr<Trainer> trainer;
@@ -114,32 +124,30 @@ void RegisterTrain(CLI::App& app) {
     } catch (const std::invalid_argument& e) {
       throw CliError{e.what()};
     }
+    const Verbosity verbosity = a->verbosity.level();
+    const bool notes = verbosity != Verbosity::kQuiet;
     if (!a->resume.empty()) {
       Status s = trainer->Resume();
       if (!s.ok()) throw CliError{s.message()};
-      fmt::print(stderr, "resuming {} after epoch {}\n", o.out_dir, trainer->epochs_done());
+      if (notes) fmt::print(stderr, "resuming {} after epoch {}\n", o.out_dir, trainer->epochs_done());
     }
-    fmt::print(stderr, "train: {} images, val: {} images, {} {}x{}, batch {}, {} threads, augment {}{}{}\n", train->count(), val->count(),
+    if (notes) fmt::print(stderr, "train: {} images, val: {} images, {} {}x{}, batch {}, {} threads, augment {}{}{}\n", train->count(), val->count(),
                config.name, config.input_size, config.input_size, o.batch, omp_get_max_threads(), o.augment.ToString(),
                o.balanced ? ", balanced" : "", a->mix != "none" ? ", " + a->mix : std::string());
-    const bool tty = isatty(fileno(stderr));
+    Progress progress(verbosity);
     auto t_epoch = std::chrono::steady_clock::now();
     const int start_epoch = trainer->epochs_done();
     auto t_run = std::chrono::steady_clock::now();
     int64_t images = 0;
     auto on_batch = [&](const BatchProgress& p) {
       images += p.images;
-      if (!tty) return;
-      const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
-      const double its = el > 0 ? p.batch / el : 0;
-      const double run_el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count();
-      const double done = (p.epoch - start_epoch) + static_cast<double>(p.batch) / p.batches;
-      const double eta = done > 0 ? run_el / done * (o.epochs - start_epoch - done) : 0;
-      fmt::print(stderr, "\repoch {}/{} {}/{}  {:.2f} it/s  loss {:.4f}  lr {:.3g}  ETA {:.0f}s   ", p.epoch + 1, o.epochs, p.batch, p.batches,
-                 its, p.loss, p.lr, eta);
+      progress.Update([&] {
+        const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_epoch).count();
+        return TrainingProgressLine(p, o.epochs, start_epoch, el, std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count());
+      });
     };
     auto on_epoch = [&](const EpochStats& s) {
-      if (tty) fmt::print(stderr, "\r\033[K");
+      progress.Clear();
       fmt::print("epoch {:>3}/{}  it {:>6}  lr {:.3g}  loss {:.4f}  train_acc {:.2f} %  val_top1 {:.2f} %  {:.1f} s  {:.1f} img/s\n", s.epoch,
                  o.epochs, s.iterations, s.lr, s.train_loss, 100.0 * s.train_acc, 100.0 * s.val_top1, s.seconds,
                  s.seconds > 0 ? static_cast<double>(images) / s.seconds : 0.0);

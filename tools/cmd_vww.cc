@@ -11,6 +11,7 @@ namespace personcls::cli {
 
 void RegisterVww(CLI::App& app) {
   auto o = std::make_shared<VwwBuildOptions>();
+  auto verbosity = std::make_shared<VerbosityFlags>();
   o->threads = 0;
   CLI::App* vww = app.add_subcommand("vww", "Visual Wake Words datasets");
   vww->require_subcommand(1);
@@ -25,10 +26,15 @@ void RegisterVww(CLI::App& app) {
   cmd->add_flag("--strict", o->strict, "Fail on any missing, corrupt or mis-sized image instead of skipping it");
   cmd->add_option("--seed", o->seed, "Seed of the minival split when --minival-ids is not given")->capture_default_str();
   cmd->add_option("--chunk-size", o->chunk_size, "Images per resumable chunk")->capture_default_str();
-  cmd->callback([o] {
+  AddVerbosityFlags(*cmd, *verbosity);
+  cmd->callback([o, verbosity] {
     VwwBuildOptions options = *o;
     if (options.threads <= 0) options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    options.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+    // The builder's progress and notes (chunks done, skipped images); --quiet drops them.
+    if (verbosity->level() == Verbosity::kQuiet)
+      options.log = [](const std::string&) {};
+    else
+      options.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
     Expected<VwwReport> report = BuildVww(options);
     if (!report.ok()) throw CliError{report.status().message()};
     fmt::print("{}", FormatVwwReport(*report));

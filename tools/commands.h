@@ -9,6 +9,8 @@
 namespace personcls::cli {
 
 void AddModelOptions(CLI::App& cmd, ModelOptions& options, bool with_labels, bool model_required = true);
+// --quiet / --verbose (long commands).
+void AddVerbosityFlags(CLI::App& cmd, VerbosityFlags& flags);
 
 void RegisterClassify(CLI::App& app);
 void RegisterEval(CLI::App& app);

@@ -8,6 +8,7 @@
 
 int main(int argc, char** argv) {
   using namespace personcls::cli;
+  SetCommandLine(argc, argv);
   CLI::App app{"personcls " PERSONCLS_VERSION " - person classification at the edge (TFLite-exact int8/float32 runtime)"};
   app.set_version_flag("--version", std::string("personcls ") + PERSONCLS_VERSION);
   app.require_subcommand(1);

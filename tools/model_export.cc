@@ -1,6 +1,11 @@
 #include "model_export.h"
 
+#include <algorithm>
 #include <cstdio>
+
+#include "commands.h"
+#include "data/dataset.h"
+#include "data/image_fingerprint.h"
 
 #include "formats/onnx/onnx_writer.h"
 #include "personcls/checkpoint.h"
@@ -92,13 +97,32 @@ void PrepareExportJob(ExportJob& job) {
     job.metadata.normalization = norm;
   }
   job.metadata.source = o.model;
+  if (!job.train_data.empty()) {
+    const TensorDesc& in = job.graph->tensors[job.graph->inputs.at(0)];
+    if (in.shape.size() != 4 || in.shape[1] != in.shape[2]) throw CliError{"--train-data needs a model with a square NHWC input"};
+    const int64_t classes = job.graph->tensors[job.graph->outputs.at(0)].num_elements();
+    auto data = LoadDataset(job.train_data, in.shape[1], static_cast<int>(std::max<int64_t>(classes, 2)), in.shape[3] == 1);
+    if (!data.ok()) throw CliError{data.status().message()};
+    job.metadata.extra[kFingerprintMetadataKey] = ImageFingerprint::Build(data->pixels.data(), data->count(), data->size, data->channels).ToText();
+  }
+}
+
+void AddCalibrationOptions(CLI::App& cmd, ExportJob& job) {
+  cmd.add_option("--images", job.images, "Calibration images used: a class-balanced seeded sample of this many (classes: labels.csv or sub-directories)")
+      ->capture_default_str();
+  cmd.add_option("--seed", job.seed, "Seed of the calibration sample")->capture_default_str();
+  cmd.add_option("--method", job.method, "Calibration ranges: minmax, l2 or percentile")->capture_default_str();
+  cmd.add_option("--train-data", job.train_data,
+                 "The model's labelled training images (any dataset form `train` reads): recorded as its training fingerprint, so that "
+                 "`eval` reports overlap");
+  AddVerbosityFlags(cmd, job.verbosity);
 }
 
 Graph QuantizeForExport(const ExportJob& job) {
   auto method = CalibrationMethodFromName(job.method);
   if (!method.ok()) throw CliError{method.status().message()};
   if (job.images < 1) throw CliError{"--images must be at least 1"};
-  auto source = CalibrationFromDirectory(job.calib, job.images, job.metadata.normalization);
+  auto source = CalibrationFromDirectory(job.calib, job.images, job.metadata.normalization, job.seed);
   if (!source.ok()) throw CliError{source.status().message()};
   QuantizeOptions options;
   options.method = *method;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "cli_common.h"
 #include "personcls/export.h"
 #include "personcls/graph.h"
@@ -22,7 +24,10 @@ struct ExportJob {
   std::string out;
   ExportMetadata metadata;       // labels, normalization, source
   std::string calib;             // calibration directory; empty: no quantization
-  size_t images = 100;           // first N calibration images, in sorted order
+  size_t images = 100;           // calibration images: a class-balanced sample of this many
+  uint64_t seed = 0;             // of the calibration sample
+  std::string train_data;        // dataset whose images become the training fingerprint (empty: keep the model's)
+  VerbosityFlags verbosity;
   std::string method = "minmax";
   std::string symbol;            // c: C identifier prefix (default: from the file name)
 };
@@ -37,8 +42,12 @@ struct ExportFormat {
 const std::vector<ExportFormat>& ExportFormats();
 
 // Loads job.model.model into job.graph and fills job.metadata from the flags and the model
-// (normalization: flags, else the model's metadata). Throws CliError.
+// (normalization: flags, else the model's metadata; the training fingerprint of
+// job.train_data). Throws CliError.
 void PrepareExportJob(ExportJob& job);
+
+// --calib, --images, --method, --seed, --train-data (export and quantize).
+void AddCalibrationOptions(CLI::App& cmd, ExportJob& job);
 
 // The int8 graph of job.graph calibrated on job.calib. Throws CliError.
 Graph QuantizeForExport(const ExportJob& job);

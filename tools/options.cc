@@ -3,7 +3,7 @@
 namespace personcls::cli {
 
 void AddModelOptions(CLI::App& cmd, ModelOptions& o, bool with_labels, bool model_required) {
-  auto* model = cmd.add_option("--model,-m", o.model, "Model file: .tflite (float32 or int8), float32 .onnx, or a personcls .safetensors checkpoint");
+  auto* model = cmd.add_option("--model,-m", o.model, "Model file: .tflite (float32 or int8), float32 .onnx, a personcls .safetensors checkpoint or a PyTorch .pth");
   if (model_required)
     model->required();
   else
@@ -15,6 +15,11 @@ void AddModelOptions(CLI::App& cmd, ModelOptions& o, bool with_labels, bool mode
   if (cmd.get_name() != "info")  // info's --arch describes an architecture instead
     cmd.add_option("--arch", o.arch, "Checkpoints: architecture (default: inferred from tensor shapes)");
   if (with_labels) cmd.add_option("--labels", o.labels, "Comma-separated class names (default: model metadata, or \"Not a person,Person\" for 2 classes)");
+}
+
+void AddVerbosityFlags(CLI::App& cmd, VerbosityFlags& flags) {
+  auto* quiet = cmd.add_flag("--quiet,-q", flags.quiet, "No progress and no notes on stderr (results and errors only)");
+  cmd.add_flag("--verbose,-v", flags.verbose, "Progress as one line per step, also when stderr is not a terminal")->excludes(quiet);
 }
 
 }  // namespace personcls::cli

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,10 +23,11 @@ struct ExportMetadata {
   std::vector<std::string> labels;  // empty: the graph's "labels" metadata, else "Not a person,Person" for 2 classes
   std::optional<InputNormalization> normalization;  // empty: the graph's, else mean 0, scale 1/255
   std::string source;  // where the model came from (kept in the description)
+  std::map<std::string, std::string> extra;  // further entries written as they are (e.g. "training_fingerprint")
 };
 
 // Writes metadata "labels" (comma-separated), "normalization" ("mean=M,scale=S", what
-// `classify` reads back) and "producer" into `graph`, and sets its description. Fails when
+// `classify` reads back), "producer" and the `extra` entries into `graph`, and sets its description. Fails when
 // the label count differs from the output size.
 Status StampExportMetadata(Graph& graph, const ExportMetadata& metadata);
 
@@ -36,11 +38,12 @@ Expected<std::vector<uint8_t>> SerializeTflite(const Graph& graph);
 // Writes model bytes (from SerializeTflite or another format's writer) to `path` atomically.
 Status WriteModelFile(const std::string& path, const std::vector<uint8_t>& bytes);
 
-// Writes `tflite` (the bytes of `graph`, already stamped) as a C header + C++ source pair
-// (src/formats/csource/csource_writer.h describes their content). `out` names either file
-// ("m.h", "m.cc") or their stem ("m"); the other gets the matching name. `symbol` (a C
-// identifier) prefixes every name; empty: derived from the file stem. Returns the paths
-// written (header first).
+// Writes `tflite` (the bytes of `graph`, already stamped) as a C header + source pair, both
+// valid C11 and C++ (src/formats/csource/csource_writer.h describes their content: the bytes,
+// input/output constants, the reference-kernel arena size and the TFLite Micro ops to
+// register). `out` names either file ("m.h", "m.c") or their stem ("m"): NAME.h + NAME.c;
+// "m.cc" / "m.cpp" keep that extension for the source. `symbol` (a C identifier) prefixes
+// every name; empty: derived from the file stem. Returns the paths written (header first).
 Expected<std::vector<std::string>> WriteCSource(const std::string& out, const std::vector<uint8_t>& tflite, const Graph& graph,
                                                 const std::string& symbol = "");
 

@@ -63,11 +63,14 @@ class CalibrationSource {
   virtual Status Fill(size_t index, const TensorDesc& desc, float* input) const = 0;
 };
 
-// The first `max_images` images of DIR (searched recursively, sorted by path: the order
-// `personcls classify DIR` uses), decoded and preprocessed as the runtime does (with
-// `normalization` when given). Fails when DIR has no images.
+// A class-balanced, seeded sample of at most `max_images` images of DIR, decoded and
+// preprocessed as the runtime does (with `normalization` when given). The groups balanced
+// are the classes of DIR/labels.csv, else DIR's sub-directories (class folders), with files
+// directly in DIR as one more group; each group is shuffled by `seed`, then one image of
+// each is taken in turn. Fails when DIR has no images.
 Expected<std::unique_ptr<CalibrationSource>> CalibrationFromDirectory(const std::string& dir, size_t max_images,
-                                                                      std::optional<InputNormalization> normalization = std::nullopt);
+                                                                      std::optional<InputNormalization> normalization = std::nullopt,
+                                                                      uint64_t seed = 0);
 
 // `count` images already decoded and resized, uint8 HWC (size x size x channels each),
 // contiguous at `pixels` (e.g. a training Dataset's buffer). Borrowed: `pixels` must outlive

@@ -31,7 +31,7 @@ split="$out/split"
 # shellcheck source=recipe.sh
 source "$root/scripts/default_model/recipe.sh"
 run="$out/run"
-resume=()
+resume=(--force)
 [ "${RESUME:-0}" = 1 ] && resume=(--resume)
 start=$(date +%s)
 [ "${EVAL_ONLY:-0}" = 1 ] || "$bin" distill "${DISTILL_TEACHERS[@]/#/--teacher=}" "${DISTILL_POOLS[@]/#/--unlabeled=}" "${DISTILL_FLAGS[@]}" "${extra[@]}" \

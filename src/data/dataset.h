@@ -5,11 +5,15 @@
 // Sources accepted by LoadDataset(path):
 //   PATH.pcache / PATH   an image cache of `personcls vww build` (data/image_cache.h): PATH is
 //                        "DIR/SPLIT" or "DIR/SPLIT.pcache"; labels from SPLIT.index.csv
-//   DIR/labels.csv       lines "file,label" (label = class index; a non-integer first line is
-//                        a header), file relative to DIR; MLPerf .bin sets (vww01-dev) are
-//                        this layout with raw 96x96x3 files
-//   DIR/<class>/*        one sub-directory per class, classes sorted by name (index =
-//                        position), image files (HasImageExtension) found recursively, sorted
+//   DIR/labels.csv       lines "file,label": label a class index or a class name; file
+//                        relative to DIR or absolute; a first line naming the columns
+//                        ("file"/"filename"/"image"/"path", or "label"/"class") is a header.
+//                        MLPerf .bin sets (vww01-dev) are this layout with raw 96x96x3 files
+//   DIR/<class>/*        one sub-directory per class, image files (HasImageExtension) found
+//                        recursively, sorted
+// Class names (labels.csv names, class folders) become indices by `class_names` when every
+// name matches one of them (ignoring case and anything but letters and digits: "person"
+// matches "Person", "not_a_person" matches "Not a person"), else by their sorted order.
 // A cache wins over a directory of the same name; labels.csv wins over class folders.
 // Errors are one line naming the file (and line).
 #pragma once
@@ -18,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "personcls/image.h"
 #include "personcls/status.h"
 
 namespace personcls {
@@ -44,8 +49,17 @@ struct LabelledFile {
   int32_t label;
 };
 
-// Reads DIR/labels.csv ("file,label", label a class index < num_classes, optional header).
-Expected<std::vector<LabelledFile>> ReadLabelsCsv(const std::string& dir, int num_classes);
+// Reads DIR/labels.csv (see above); labels must be < num_classes. `class_names`: see above
+// (e.g. a model's labels; empty: names in sorted order).
+Expected<std::vector<LabelledFile>> ReadLabelsCsv(const std::string& dir, int num_classes, const std::vector<std::string>& class_names = {});
+
+// The labelled image files of DIR: labels.csv, else class folders (see above). Not for
+// image caches (their images are in the cache).
+Expected<std::vector<LabelledFile>> ListLabelledFiles(const std::string& dir, int num_classes, const std::vector<std::string>& class_names = {});
+
+// An image as a Dataset stores it: ToGray (channels 1) or ToRgb (3), then stretch-resized
+// bilinearly to size x size. Training-image fingerprints hash exactly these pixels.
+Image DatasetImage(const Image& image, int size, int channels);
 
 // True when `path` names an image cache (PATH.pcache exists, or PATH ends in .pcache).
 bool IsImageCachePath(const std::string& path);

@@ -4,7 +4,7 @@
 #ifndef PCLS_DEFAULT_MODEL_H_
 #define PCLS_DEFAULT_MODEL_H_
 
-#define PCLS_DEFAULT_MODEL_TFLITE_LEN 41232u
+#define PCLS_DEFAULT_MODEL_TFLITE_LEN 42848u
 #define PCLS_DEFAULT_MODEL_INPUT_HEIGHT 96
 #define PCLS_DEFAULT_MODEL_INPUT_WIDTH 96
 #define PCLS_DEFAULT_MODEL_INPUT_CHANNELS 3
@@ -17,6 +17,27 @@
 #define PCLS_DEFAULT_MODEL_OUTPUT_SCALE 0.00390625f
 #define PCLS_DEFAULT_MODEL_OUTPUT_ZERO_POINT (-128)
 #define PCLS_DEFAULT_MODEL_NUM_CLASSES 2
+
+// Memory with personcls's reference kernels (the portable runtime): the activation arena
+// (planned greedily) and the prepared per-op data. TFLite Micro's own planner and
+// bookkeeping need more; use these as a lower bound there.
+#define PCLS_DEFAULT_MODEL_ARENA_BYTES 76864u
+#define PCLS_DEFAULT_MODEL_PERSISTENT_BYTES 1288u
+
+// TFLite Micro: register these ops, e.g.
+//   static tflite::MicroMutableOpResolver<PCLS_DEFAULT_MODEL_OP_COUNT> resolver;
+//   PCLS_DEFAULT_MODEL_REGISTER_OPS(resolver);
+// Ops: PAD CONV_2D MEAN RESHAPE FULLY_CONNECTED SOFTMAX
+#define PCLS_DEFAULT_MODEL_OP_COUNT 6
+#define PCLS_DEFAULT_MODEL_REGISTER_OPS(resolver) \
+  do { \
+    (resolver).AddPad(); \
+    (resolver).AddConv2D(); \
+    (resolver).AddMean(); \
+    (resolver).AddReshape(); \
+    (resolver).AddFullyConnected(); \
+    (resolver).AddSoftmax(); \
+  } while (0)
 
 #ifdef __cplusplus
 extern "C" {

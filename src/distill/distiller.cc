@@ -283,12 +283,13 @@ void Distiller::MakeBatch(const std::vector<size_t>& labeled_order, int step, st
 }
 
 Status Distiller::Save(const std::string& path, double val_top1) const {
-  return SaveModelCheckpoint(path, model_,
-                             {{"epoch", std::to_string(epoch_)},
-                              {"val_top1", ExactDecimal(val_top1)},
-                              {"personcls_version", options_.version},
-                              {"distill", options_.recipe},
-                              {"teachers", TeacherNames(teachers_)}});
+  std::map<std::string, std::string> metadata{{"epoch", std::to_string(epoch_)},
+                                               {"val_top1", ExactDecimal(val_top1)},
+                                               {"personcls_version", options_.version},
+                                               {"distill", options_.recipe},
+                                               {"teachers", TeacherNames(teachers_)}};
+  metadata.insert(options_.metadata.begin(), options_.metadata.end());  // never replaces the keys above
+  return SaveModelCheckpoint(path, model_, std::move(metadata));
 }
 
 Status Distiller::SaveState() const {
@@ -375,7 +376,8 @@ Status Distiller::Resume() {
   return Status::Ok();
 }
 
-Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_epoch, int stop_after) {
+Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_epoch, int stop_after,
+                      const std::function<void(const BatchProgress&)>& on_step) {
   const DistillOptions& o = options_;
   const bool write = !o.out_dir.empty();
   const std::string log_path = o.out_dir + "/log.csv";
@@ -444,6 +446,7 @@ Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_ep
       loss_sum += loss;
       kl_sum += kl;
       seen += B;
+      if (on_step) on_step({epoch_, step + 1, steps_per_epoch_, iteration_, loss, lr, B});
     }
     ++epoch_;
     DistillEpochStats st;

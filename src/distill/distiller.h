@@ -62,6 +62,7 @@
 #include "distill/teacher.h"
 #include "nn/dataset.h"
 #include "nn/mbv2_rep_model.h"
+#include "nn/trainer.h"
 #include "nn/optimizer.h"
 #include "nn/rep_unfuse.h"
 #include "personcls/arch.h"
@@ -96,6 +97,7 @@ struct DistillOptions {
   std::string out_dir;  // empty: no files
   std::string version = "unknown";
   std::string recipe;   // free text stored in checkpoint metadata "distill"
+  std::map<std::string, std::string> metadata;  // added to every model checkpoint (e.g. training_fingerprint)
 };
 
 struct DistillEpochStats {
@@ -128,7 +130,9 @@ class Distiller {
 
   // Runs until `epochs` epochs are complete, or `stop_after` more when > 0 (an interrupted
   // run, for tests).
-  Status Run(const std::function<void(const DistillEpochStats&)>& on_epoch = {}, int stop_after = 0);
+  // on_step, when given, is called after every step (epoch 0-based, batch 1-based).
+  Status Run(const std::function<void(const DistillEpochStats&)>& on_epoch = {}, int stop_after = 0,
+             const std::function<void(const BatchProgress&)>& on_step = {});
   int epoch() const { return epoch_; }
 
   Mbv2RepModel& model() { return model_; }

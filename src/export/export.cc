@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "formats/csource/csource_writer.h"
 #include "formats/tflite/tflite_writer.h"
+#include "personcls/interpreter.h"
 #include "personcls/model.h"
 
 #ifndef PERSONCLS_VERSION
@@ -76,6 +77,7 @@ Status StampExportMetadata(Graph& g, const ExportMetadata& m) {
   if (MetadataText(g, "producer").rfind("personcls ", 0) != 0)
     g.description = ProducerName() + (m.source.empty() ? "" : " from " + m.source) + ": " + g.description;
   g.metadata["producer"] = Bytes(ProducerName());
+  for (const auto& [key, value] : m.extra) g.metadata[key] = Bytes(value);
   return Status::Ok();
 }
 
@@ -97,8 +99,9 @@ Expected<std::vector<std::string>> WriteCSource(const std::string& out, const st
   namespace fs = std::filesystem;
   fs::path stem(out);
   const std::string ext = stem.extension().string();
-  if (ext == ".h" || ext == ".cc" || ext == ".cpp") stem.replace_extension();
-  const std::string header = stem.string() + ".h", source = stem.string() + (ext == ".cpp" ? ".cpp" : ".cc");
+  if (ext == ".h" || ext == ".c" || ext == ".cc" || ext == ".cpp") stem.replace_extension();
+  // The source is C11 and C++ alike: NAME.c unless the user asked for a C++ name.
+  const std::string header = stem.string() + ".h", source = stem.string() + (ext == ".cc" || ext == ".cpp" ? ext : std::string(".c"));
   csource::ModelInfo m;
   m.symbol = symbol.empty() ? stem.filename().string() : symbol;
   for (char& c : m.symbol)
@@ -120,6 +123,12 @@ Expected<std::vector<std::string>> WriteCSource(const std::string& out, const st
     return Status::Error(out + ": metadata 'normalization' is malformed: '" + norm + "'");
   m.labels = SplitComma(MetadataText(g, "labels"));
   m.producer = ProducerName();
+  m.op_types = csource::DistinctOpTypes(g);
+  // Memory on a microcontroller: what personcls's reference kernels plan for this graph.
+  auto reference = Interpreter::Create(std::make_shared<const Graph>(g), {.num_threads = 1, .kernels = KernelSet::kReference});
+  if (!reference.ok()) return reference.status().WithContext(out);
+  m.arena_bytes = (*reference)->arena_bytes();
+  m.persistent_bytes = (*reference)->persistent_bytes();
   m.source = g.description.empty() ? "a model" : g.description;
   for (char& c : m.source)
     if (c == '\n' || c == '\r') c = ' ';

@@ -121,7 +121,9 @@ Status SaveModelCheckpoint(const std::string& path, const Mbv2RepModel& model, s
 }
 
 Status Trainer::SaveWeights(const std::string& path, double val_top1) const {
-  return SaveModelCheckpoint(path, model_, {{"epoch", std::to_string(epoch_)}, {"val_top1", Exact(val_top1)}, {"personcls_version", options_.version}});
+  std::map<std::string, std::string> metadata{{"epoch", std::to_string(epoch_)}, {"val_top1", Exact(val_top1)}, {"personcls_version", options_.version}};
+  metadata.insert(options_.metadata.begin(), options_.metadata.end());  // never replaces the keys above
+  return SaveModelCheckpoint(path, model_, std::move(metadata));
 }
 
 Status Trainer::SaveState() const {

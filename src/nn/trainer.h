@@ -85,6 +85,7 @@ struct TrainOptions {
   int loader_threads = 1;       // augmentation workers beside the OpenMP compute threads
   std::string out_dir;  // empty: no files written
   std::string version = "unknown";
+  std::map<std::string, std::string> metadata;  // added to every model checkpoint (e.g. training_fingerprint)
 };
 
 struct EpochStats {

@@ -33,6 +33,28 @@ double RocAuc(const std::vector<double>& scores, const std::vector<bool>& positi
   return area;
 }
 
+std::vector<PrPoint> PrCurve(const std::vector<double>& scores, const std::vector<bool>& positive) {
+  const std::vector<RocPoint> roc = RocCurve(scores, positive);
+  if (roc.empty()) return {};
+  const double pos = static_cast<double>(std::count(positive.begin(), positive.end(), true));
+  const double neg = static_cast<double>(positive.size()) - pos;
+  std::vector<PrPoint> curve;
+  for (size_t i = 1; i < roc.size(); ++i) {
+    const double tp = roc[i].tpr * pos, fp = roc[i].fpr * neg;
+    curve.push_back({roc[i].tpr, tp / (tp + fp), roc[i].threshold});
+  }
+  curve.insert(curve.begin(), {0.0, curve.front().precision, std::numeric_limits<double>::infinity()});
+  return curve;
+}
+
+double AveragePrecision(const std::vector<double>& scores, const std::vector<bool>& positive) {
+  const std::vector<PrPoint> curve = PrCurve(scores, positive);
+  if (curve.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double ap = 0.0;
+  for (size_t i = 1; i < curve.size(); ++i) ap += (curve[i].recall - curve[i - 1].recall) * curve[i].precision;
+  return ap;
+}
+
 ThresholdStats StatsAtThreshold(const std::vector<double>& scores, const std::vector<bool>& positive, double threshold) {
   ThresholdStats s;
   s.threshold = threshold;

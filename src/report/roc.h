@@ -22,6 +22,20 @@ std::vector<RocPoint> RocCurve(const std::vector<double>& scores, const std::vec
 // random negative, ties counting one half (Mann-Whitney U / (P N)). NaN when a class is absent.
 double RocAuc(const std::vector<double>& scores, const std::vector<bool>& positive);
 
+struct PrPoint {
+  double recall = 0.0, precision = 1.0;
+  double threshold = 0.0;  // predict score >= it
+};
+
+// Precision-recall points, one per distinct score from the highest (the ROC's points with
+// precision = TP / (TP + FP)), starting at recall 0 with the first point's precision.
+// Empty when either class is absent.
+std::vector<PrPoint> PrCurve(const std::vector<double>& scores, const std::vector<bool>& positive);
+
+// Average precision: sum over the curve of (recall_i - recall_{i-1}) * precision_i (no
+// interpolation, as scikit-learn). NaN when a class is absent.
+double AveragePrecision(const std::vector<double>& scores, const std::vector<bool>& positive);
+
 struct ThresholdStats {
   double threshold = 0.0;
   int64_t tp = 0, fp = 0, tn = 0, fn = 0;

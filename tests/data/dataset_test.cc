@@ -1,7 +1,9 @@
 // LoadDataset's sources beyond labels.csv and class folders (tested in tests/nn/
-// trainer_test.cc): image caches of `vww build` and MLPerf .bin sets.
+// trainer_test.cc): image caches of `vww build` and MLPerf .bin sets; labels.csv with class
+// names and absolute paths, and class names matched to a model's labels.
 #include "data/dataset.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include "data/image_cache.h"
@@ -80,6 +82,55 @@ TEST(Dataset, LoadsVww01Dev) {
   ASSERT_TRUE(d.ok()) << d.status().message();
   EXPECT_EQ(d->count(), 500u);
   EXPECT_EQ(std::count(d->labels.begin(), d->labels.end(), 1), 250);
+}
+
+TEST(Dataset, LabelsCsvTakesClassNamesAndAbsolutePaths) {
+  const std::string dir = testing::TempDir();
+  std::ofstream(dir + "/labels.csv") << "image,class\na.ppm,person\n/abs/b.ppm,non_person\nc.ppm,Person\n";
+  // No model labels: names in sorted order (as class folders), exact spelling.
+  auto sorted = ReadLabelsCsv(dir, 3);
+  ASSERT_TRUE(sorted.ok()) << sorted.status().message();
+  ASSERT_EQ(sorted->size(), 3u);
+  EXPECT_EQ((*sorted)[0].path, dir + "/a.ppm");
+  EXPECT_EQ((*sorted)[1].path, "/abs/b.ppm");
+  EXPECT_EQ((*sorted)[0].label, 2);  // "Person" < "non_person" < "person" (byte order)
+  EXPECT_EQ((*sorted)[1].label, 1);
+  EXPECT_EQ((*sorted)[2].label, 0);
+  // Model labels: matched ignoring case and punctuation, when every name matches one.
+  std::ofstream(dir + "/labels.csv") << "a.ppm,person\nb.ppm,not_a_person\nc.ppm,PERSON\n";
+  auto named = ReadLabelsCsv(dir, 2, {"Not a person", "Person"});
+  ASSERT_TRUE(named.ok()) << named.status().message();
+  EXPECT_EQ((*named)[0].label, 1);
+  EXPECT_EQ((*named)[1].label, 0);
+  EXPECT_EQ((*named)[2].label, 1);
+  // Too many names for the classes, mixed indices and names: one-line errors.
+  std::ofstream(dir + "/labels.csv") << "a.ppm,cat\nb.ppm,dog\nc.ppm,cow\n";
+  EXPECT_NE(ReadLabelsCsv(dir, 2).status().message().find("labels.csv: 3 class names for a 2-class model"), std::string::npos);
+  std::ofstream(dir + "/labels.csv") << "a.ppm,1\nb.ppm,dog\n";
+  EXPECT_NE(ReadLabelsCsv(dir, 2).status().message().find("labels mix class indices and class names ('dog')"), std::string::npos);
+  // A first line with a non-integer label before integer ones is a header, as before names.
+  std::ofstream(dir + "/labels.csv") << "name,cls\na.ppm,1\n";
+  auto header = ReadLabelsCsv(dir, 2);
+  ASSERT_TRUE(header.ok()) << header.status().message();
+  EXPECT_EQ(header->size(), 1u);
+}
+
+TEST(Dataset, ClassFoldersMatchModelLabelsByName) {
+  const std::string dir = testing::TempDir();
+  for (const char* c : {"zebra", "apple"}) {
+    std::filesystem::create_directories(dir + "/" + c);
+    std::ofstream(dir + "/" + c + "/x.ppm") << "P6\n1 1\n255\nabc";
+  }
+  auto by_name = ListLabelledFiles(dir, 2, {"Zebra", "Apple"});
+  ASSERT_TRUE(by_name.ok()) << by_name.status().message();
+  ASSERT_EQ(by_name->size(), 2u);
+  EXPECT_EQ((*by_name)[0].path, dir + "/apple/x.ppm");  // folders in sorted order, labels by name
+  EXPECT_EQ((*by_name)[0].label, 1);
+  EXPECT_EQ((*by_name)[1].label, 0);
+  auto sorted = ListLabelledFiles(dir, 2, {"no", "yes"});
+  ASSERT_TRUE(sorted.ok());
+  EXPECT_EQ((*sorted)[0].label, 0);
+  EXPECT_EQ((*sorted)[1].label, 1);
 }
 
 }  // namespace

@@ -108,12 +108,14 @@ TEST(ExportTflite, FailedWriteLeavesNothing) {
   auto bad = WriteCSource(dir + "/model.h", {1, 2, 3}, *testing::TwinDeployGraph(kSize), "9bad");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(testing::ReadFileBytes(dir + "/model.h"), (std::vector<uint8_t>{'o', 'l', 'd'}));
-  EXPECT_FALSE(std::filesystem::exists(dir + "/model.cc"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/model.c"));
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
 }
 
-// The generated C++ compiles with the project's compiler, the header also as C, and the
-// embedded bytes (16-byte aligned) are the model: they run in the interpreter.
+// The generated source compiles as C++ and as C11 (-pedantic, warnings as errors), the op
+// registration macro calls TFLite Micro's resolver methods once per op type, the arena figure
+// is the reference kernels' plan, and the embedded bytes (16-byte aligned) are the model:
+// they run in the interpreter.
 TEST(ExportCSource, CompilesAndEmbedsTheModel) {
   const std::string dir = testing::TempDir();
   const std::vector<uint8_t> px = testing::RandomImages(4, kSize, testing::TestSeed());
@@ -125,14 +127,35 @@ TEST(ExportCSource, CompilesAndEmbedsTheModel) {
   ASSERT_TRUE(bytes.ok());
   auto files = WriteCSource(dir + "/person_model", *bytes, int8);
   ASSERT_TRUE(files.ok()) << files.status().message();
-  ASSERT_EQ(*files, (std::vector<std::string>{dir + "/person_model.h", dir + "/person_model.cc"}));
+  ASSERT_EQ(*files, (std::vector<std::string>{dir + "/person_model.h", dir + "/person_model.c"}));
 
   std::ofstream(dir + "/main.cc") << R"(#include <cstdint>
 #include <cstdio>
 #include "person_model.h"
+// TFLite Micro's MicroMutableOpResolver methods, counting calls.
+struct Resolver {
+  int calls = 0;
+  int AddAdd() { return ++calls; }
+  int AddAveragePool2D() { return ++calls; }
+  int AddConv2D() { return ++calls; }
+  int AddDepthwiseConv2D() { return ++calls; }
+  int AddDequantize() { return ++calls; }
+  int AddFullyConnected() { return ++calls; }
+  int AddLogistic() { return ++calls; }
+  int AddMaxPool2D() { return ++calls; }
+  int AddMean() { return ++calls; }
+  int AddPad() { return ++calls; }
+  int AddQuantize() { return ++calls; }
+  int AddReshape() { return ++calls; }
+  int AddSoftmax() { return ++calls; }
+};
 // Macros expand safely inside expressions (negative values are parenthesized).
 static_assert(1-PERSON_MODEL_INPUT_ZERO_POINT == 129, "zero point macro");
 int main(int, char** argv) {
+  Resolver resolver;
+  PERSON_MODEL_REGISTER_OPS(resolver);
+  std::fprintf(stderr, "%d %d %u\n", resolver.calls, PERSON_MODEL_OP_COUNT, PERSON_MODEL_ARENA_BYTES);
+  if (resolver.calls != PERSON_MODEL_OP_COUNT) return 3;
   std::FILE* f = std::fopen(argv[1], "wb");
   std::fwrite(person_model_tflite, 1, person_model_tflite_len, f);
   std::fclose(f);
@@ -144,12 +167,22 @@ int main(int, char** argv) {
   return 0;
 }
 )";
-  std::ofstream(dir + "/c_check.c") << "#include \"person_model.h\"\nunsigned int size(void) { return person_model_tflite_len; }\n";
+  std::ofstream(dir + "/c_main.c") << "#include <stdint.h>\n#include <stdio.h>\n#include \"person_model.h\"\n"
+                                      "int main(void) { printf(\"%u %d %u\\n\", person_model_tflite_len, "
+                                      "(int)((uintptr_t)person_model_tflite % 16), PERSON_MODEL_ARENA_BYTES); return 0; }\n";
   const std::string cxx = PERSONCLS_CXX_COMPILER;
-  const std::string build = cxx + " -std=c++17 -Wall -Werror -O0 -o " + dir + "/prog " + dir + "/main.cc " + dir + "/person_model.cc";
+  const std::string build = cxx + " -std=c++17 -Wall -Wextra -pedantic -Werror -O0 -o " + dir + "/prog " + dir + "/main.cc -x c++ " + dir + "/person_model.c";
   ASSERT_EQ(std::system(build.c_str()), 0) << build;
-  const std::string c_build = cxx + " -x c -std=c99 -Wall -Werror -fsyntax-only " + dir + "/c_check.c";
+  // Compiled as C one file at a time (the C++ driver would pass -std=c11 to its link step).
+  const std::string c_flags = cxx + " -x c -std=c11 -Wall -Wextra -pedantic -Werror -O0 -c ";
+  const std::string c_build = c_flags + dir + "/c_main.c -o " + dir + "/c_main.o && " + c_flags + dir + "/person_model.c -o " + dir +
+                              "/person_model.o && " + cxx + " -o " + dir + "/cprog " + dir + "/c_main.o " + dir + "/person_model.o";
   ASSERT_EQ(std::system(c_build.c_str()), 0) << c_build;
+  ASSERT_EQ(std::system((dir + "/cprog > " + dir + "/c_out.txt").c_str()), 0);
+  auto reference = Interpreter::Create(std::make_shared<const Graph>(int8), {.num_threads = 1, .kernels = KernelSet::kReference});
+  ASSERT_TRUE(reference.ok());
+  const std::vector<uint8_t> c_out = testing::ReadFileBytes(dir + "/c_out.txt");
+  EXPECT_EQ(std::string(c_out.begin(), c_out.end()), std::to_string(bytes->size()) + " 0 " + std::to_string((*reference)->arena_bytes()) + "\n");
   const std::string run = dir + "/prog " + dir + "/dump.tflite > " + dir + "/out.txt";
   ASSERT_EQ(std::system(run.c_str()), 0);
   const std::vector<uint8_t> out = testing::ReadFileBytes(dir + "/out.txt");

@@ -2,7 +2,11 @@
 // converter writes them, agreement with the float model, calibration methods, errors.
 #include "personcls/quantize.h"
 
+#include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
 
 #include "quant_test_util.h"
 
@@ -169,6 +173,49 @@ TEST(QuantizeGraph, Errors) {
 
   EXPECT_FALSE(CalibrationMethodFromName("kl").ok());
   EXPECT_FALSE(CalibrationFromDirectory(testing::TempDir(), 100).ok());  // no images
+}
+
+// Calibration draws a class-balanced seeded sample: 10 images of class 0 and 2 of class 1,
+// 4 drawn, gives both of class 1; the seed picks which of class 0; sub-directories are
+// classes when there is no labels.csv.
+TEST(Calibration, ClassBalancedSeededSample) {
+  const std::string dir = testing::TempDir();
+  std::filesystem::create_directories(dir + "/csv");
+  std::ofstream labels(dir + "/csv/labels.csv");
+  labels << "file,label\n";
+  for (int i = 0; i < 12; ++i) {
+    const int value = i < 10 ? 10 + i : 200 + i;  // class 1: 210, 211
+    const std::string name = "img" + std::to_string(i) + ".ppm";
+    std::ofstream(dir + "/csv/" + name) << "P6\n1 1\n255\n" << static_cast<char>(value) << static_cast<char>(value) << static_cast<char>(value);
+    labels << name << "," << (i < 10 ? 0 : 1) << "\n";
+    const std::string folder = dir + "/folders/" + (i < 10 ? "a" : "b");
+    std::filesystem::create_directories(folder);
+    std::filesystem::copy_file(dir + "/csv/" + name, folder + "/" + name);
+  }
+  labels.close();
+  TensorDesc desc;
+  desc.dtype = DType::kFloat32;
+  desc.shape = {1, 1, 1, 3};
+  auto values = [&](const std::string& d, uint64_t seed) {
+    auto source = CalibrationFromDirectory(d, 4, std::nullopt, seed);
+    EXPECT_TRUE(source.ok()) << source.status().message();
+    std::multiset<int> v;
+    for (size_t i = 0; i < (*source)->size(); ++i) {
+      float x[3];
+      EXPECT_TRUE((*source)->Fill(i, desc, x).ok());
+      v.insert(static_cast<int>(std::lround(x[0] * 255)));
+    }
+    return v;
+  };
+  for (const char* d : {"/csv", "/folders"}) {
+    const std::multiset<int> a = values(dir + d, 1), b = values(dir + d, 1);
+    EXPECT_EQ(a, b) << "the same seed draws the same sample";
+    ASSERT_EQ(a.size(), 4u);
+    EXPECT_EQ(a.count(210) + a.count(211), 2u) << d << ": both images of the small class";
+  }
+  std::set<std::multiset<int>> samples;
+  for (uint64_t seed = 0; seed < 8; ++seed) samples.insert(values(dir + "/csv", seed));
+  EXPECT_GT(samples.size(), 1u) << "the seed changes the sample";
 }
 
 }  // namespace

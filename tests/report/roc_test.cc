@@ -78,6 +78,26 @@ TEST(Roc, ThresholdStatsUseStrictlyAbove) {
   EXPECT_DOUBLE_EQ(none.tpr(), 0.0);
 }
 
+// The hand-computed case of CurveMovesTiedScoresTogether: P = 3, N = 2. Thresholds 0.9, 0.5
+// (two positives and a negative tied), 0.2 give (recall, precision) (1/3, 1), (1, 3/4),
+// (1, 3/5); AP = 1/3 * 1 + 2/3 * 3/4 = 0.8333 (scikit-learn's average_precision_score).
+TEST(Roc, PrecisionRecallCurveAndAveragePrecision) {
+  const std::vector<double> scores{0.9, 0.5, 0.5, 0.5, 0.2};
+  const std::vector<bool> positive{true, true, false, true, false};
+  const std::vector<PrPoint> pr = PrCurve(scores, positive);
+  ASSERT_EQ(pr.size(), 4u);
+  EXPECT_DOUBLE_EQ(pr[0].recall, 0.0);
+  EXPECT_DOUBLE_EQ(pr[0].precision, 1.0);
+  EXPECT_DOUBLE_EQ(pr[1].recall, 1.0 / 3);
+  EXPECT_DOUBLE_EQ(pr[1].precision, 1.0);
+  EXPECT_DOUBLE_EQ(pr[2].recall, 1.0);
+  EXPECT_DOUBLE_EQ(pr[2].precision, 0.75);
+  EXPECT_DOUBLE_EQ(pr[3].precision, 0.6);
+  EXPECT_NEAR(AveragePrecision(scores, positive), 0.5 + 1.0 / 3, 1e-12);
+  EXPECT_TRUE(PrCurve({0.1, 0.2}, {true, true}).empty());
+  EXPECT_TRUE(std::isnan(AveragePrecision({0.1, 0.2}, {false, false})));
+}
+
 TEST(Roc, ReportThresholds) {
   EXPECT_EQ(ReportThresholds(kScores).size(), 11u);
   EXPECT_DOUBLE_EQ(ReportThresholds(kScores)[5], 0.5);

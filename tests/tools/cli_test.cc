@@ -150,9 +150,9 @@ TEST(Cli, BadInputsGiveOneLineErrors) {
   const RunResult r = RunCli("classify --model " + model + " " + dir + "/half.jpg");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("half.jpg"), std::string::npos) << r.err;
-  ExpectCliError(RunCli("eval --model " + model + " --data " + dir), "labels.csv: cannot open");
-  std::ofstream(dir + "/labels.csv") << "file,label\nx.bin,seven\n";
-  ExpectCliError(RunCli("eval --model " + model + " --data " + dir), "labels.csv:2: label 'seven' is not an integer");
+  ExpectCliError(RunCli("eval --model " + model + " --data " + dir), "no labels.csv and no class folders");
+  std::ofstream(dir + "/labels.csv") << "file,label\nx.bin,7\n";
+  ExpectCliError(RunCli("eval --model " + model + " --data " + dir), "labels.csv:2: label 7 out of range for 2 classes");
   ExpectCliError(RunCli("bench --runs 0 --model " + model), "--runs must be");
 }
 
@@ -262,9 +262,28 @@ TEST(Cli, TrainWritesCheckpointsAndLog) {
   ASSERT_TRUE(last.ok()) << last.status().message();
   EXPECT_EQ(last->metadata.at("epoch"), "2");
   EXPECT_EQ(last->tensors.at("backbone.conv1.norm.num_batches_tracked").dtype, "I64");
-  // Resuming a finished run trains nothing more; a bad --augment is a one-line error.
+  // The checkpoint records its labelled training images: eval on them says so.
+  EXPECT_EQ(last->metadata.at("training_fingerprint").rfind("pcfp1 size=16 channels=3 images=12 ", 0), 0u);
+  const RunResult overlap = RunCli("eval --json --model " + run + "/last.safetensors --data " + dir + "/train");
+  ASSERT_EQ(overlap.exit_code, 0) << overlap.err;
+  const auto oj = nlohmann::json::parse(overlap.out)["training_overlap"];
+  EXPECT_EQ(oj["matched"], 12);
+  EXPECT_EQ(oj["significant"], true);
+  const RunResult val_eval = RunCli("eval --json --model " + run + "/last.safetensors --data " + dir + "/val");
+  ASSERT_EQ(val_eval.exit_code, 0) << val_eval.err;
+  EXPECT_EQ(nlohmann::json::parse(val_eval.out)["training_overlap"]["matched"], 0);
+  // Resuming a finished run trains nothing more (--resume DIR, or --out DIR --resume); a run
+  // is never overwritten without --force; a bad --augment is a one-line error.
   const RunResult again = RunCli("train --input 16 --epochs 2 --data " + dir + "/train --val " + dir + "/val --resume " + run);
   EXPECT_EQ(again.exit_code, 0) << again.err;
+  const RunResult flag = RunCli("train --input 16 --epochs 2 --data " + dir + "/train --val " + dir + "/val --out " + run + " --resume");
+  EXPECT_EQ(flag.exit_code, 0) << flag.err;
+  ExpectCliError(RunCli("train --input 16 --epochs 1 --data " + dir + "/train --val " + dir + "/val --out " + run),
+                 run + ": holds a run (last.safetensors); give --resume to continue it or --force to start over");
+  const RunResult forced = RunCli("train --input 16 --epochs 1 --batch 4 --quiet --data " + dir + "/train --val " + dir + "/val --force --out " + run);
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_EQ(forced.err, "") << "--quiet: nothing on stderr";
+  EXPECT_NE(forced.out.find("epoch   1/1"), std::string::npos) << forced.out;
   ExpectCliError(RunCli("train --input 16 --augment crop --data " + dir + "/train --val " + dir + "/val --out " + run),
                      "--augment: unknown op 'crop'");
   ExpectCliError(RunCli("train --input 16 --mix blend --data " + dir + "/train --val " + dir + "/val --out " + run), "--mix must be");

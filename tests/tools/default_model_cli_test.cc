@@ -40,7 +40,7 @@ TEST(DefaultModelCli, ClassifyWithoutModelUsesTheEmbeddedBytes) {
   EXPECT_NE(info.out.find("metadata:     teachers = mlperf_vww_96_float.tflite,tinymaix_vww96_f.tflite"), std::string::npos) << info.out;
   ASSERT_EQ(RunCli("export --format c --out " + dir + "/firmware_model").exit_code, 0);
   EXPECT_TRUE(std::filesystem::exists(dir + "/firmware_model.h"));
-  EXPECT_TRUE(std::filesystem::exists(dir + "/firmware_model.cc"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/firmware_model.c"));
   const auto j = nlohmann::json::parse(def.out);
   ASSERT_EQ(j.size(), 6u);
   // TinyMaix's samples: 389, 1943 and 2992 show people; 250, 384 and 1111 do not.
@@ -94,13 +94,18 @@ TEST(DefaultModelCli, DistillEndToEnd) {
   }
   const std::string teachers = " --teacher " + SharedPath("models/mlperf_vww_96_float.tflite") + " --teacher " + SharedPath("models/tinymaix_vww96_q.tflite");
   const std::string common = teachers + " --data " + dir + "/train --epochs 1 --batch 4 --hard-weight 0.3 --mixup 0.5";
-  const RunResult r = RunCli("distill" + common + " --val " + dir + "/val --out " + dir + "/run");
+  const RunResult r = RunCli("distill" + common + " --verbose --val " + dir + "/val --out " + dir + "/run");
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // --verbose: a progress line per step, as train's; the run is never overwritten by accident.
+  EXPECT_NE(r.err.find("epoch 1/1 1/2  "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("epoch 1/1 2/2  "), std::string::npos) << r.err;
+  ExpectCliError(RunCli("distill" + common + " --out " + dir + "/run"), "run: holds a run (last.safetensors); give --resume");
   EXPECT_NE(r.out.find("teacher ensemble (mean probabilities): val_top1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("epoch   1/1  it      2"), std::string::npos) << r.out;
   auto last = safetensors::ReadFile(dir + "/run/last.safetensors");
   ASSERT_TRUE(last.ok()) << last.status().message();
   EXPECT_EQ(last->metadata.at("teachers"), "mlperf_vww_96_float.tflite,tinymaix_vww96_q.tflite");
+  EXPECT_EQ(last->metadata.at("training_fingerprint").rfind("pcfp1 size=96 channels=3 images=8 ", 0), 0u);
   EXPECT_TRUE(std::filesystem::exists(dir + "/run/best.safetensors"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/run/log.csv"));
   // The checkpoint runs as a model and carries its provenance into `info`.

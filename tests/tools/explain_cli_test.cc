@@ -165,7 +165,7 @@ TEST(CliClassify, ThresholdDecidesOnThePersonScore) {
   std::vector<double> scores;
   for (const auto& p : nlohmann::json::parse(plain.out)) {
     scores.push_back(p["scores"][1]);
-    EXPECT_EQ(p["decision"], p["label"]);  // no threshold: the argmax
+    EXPECT_EQ(p["argmax"], p["label"]);  // no threshold: the label is the argmax
   }
   ASSERT_EQ(scores.size(), 6u);
   std::vector<double> sorted = scores;
@@ -176,8 +176,9 @@ TEST(CliClassify, ThresholdDecidesOnThePersonScore) {
   const auto j = nlohmann::json::parse(r.out);
   int persons = 0;
   for (size_t i = 0; i < j.size(); ++i) {
-    EXPECT_EQ(j[i]["decision"], scores[i] > t ? "Person" : "Not a person");
-    EXPECT_TRUE(j[i].contains("raw") && j[i].contains("index") && j[i].contains("threshold"));
+    EXPECT_EQ(j[i]["label"], scores[i] > t ? "Person" : "Not a person");  // the label is the decision
+    EXPECT_EQ(j[i]["index"], scores[i] > t ? 1 : 0);
+    EXPECT_TRUE(j[i].contains("raw") && j[i].contains("argmax") && j[i].contains("threshold"));
     persons += scores[i] > t;
   }
   EXPECT_EQ(persons, 3);
@@ -204,7 +205,8 @@ TEST(CliClassify, SigmoidModelsAndSummaryWithErrors) {
   EXPECT_NE(r.err.find("broken.png"), std::string::npos) << r.err;
   const RunResult high = RunCli("classify --json --threshold 0.7 --model " + model + " " + dir + "/imgs/red.png");
   ASSERT_EQ(high.exit_code, 0) << high.err;
-  EXPECT_EQ(nlohmann::json::parse(high.out)[0]["decision"], "Not a person");
+  EXPECT_EQ(nlohmann::json::parse(high.out)[0]["label"], "Not a person");
+  EXPECT_EQ(nlohmann::json::parse(high.out)[0]["argmax"], "Person");
   // Grad-CAM works on the single sigmoid output too.
   const RunResult heat = RunCli("explain --model " + model + " " + dir + "/imgs/red.png --out " + dir + "/h.png");
   ASSERT_EQ(heat.exit_code, 0) << heat.err;
