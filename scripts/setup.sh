@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libzip-dev libsimdjson-dev
   libonnx-dev libprotobuf-dev
+  libavformat-dev libavcodec-dev libswscale-dev libavdevice-dev libavutil-dev  # watch: video
   clang libclang-rt-14-dev
   chromium fonts-liberation  # headless render test of the eval HTML report (~2 s)
 )

@@ -81,8 +81,12 @@ LoadedModel LoadModelOrThrow(const ModelOptions& options) {
 Expected<Prediction> Classify(LoadedModel& model, const std::string& path) {
   auto image = LoadImage(path);
   if (!image.ok()) return image.status();
+  return ClassifyImage(model, *image, path);
+}
+
+Expected<Prediction> ClassifyImage(LoadedModel& model, const Image& image, const std::string& path) {
   Interpreter& it = *model.interpreter;
-  Status s = FillInputTensor(*image, it.input_desc(0), it.input_data(0), model.normalization);
+  Status s = FillInputTensor(image, it.input_desc(0), it.input_data(0), model.normalization);
   if (!s.ok()) return s.WithContext(path);
   it.Invoke();
   const TensorDesc& out = it.output_desc(0);

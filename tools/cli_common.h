@@ -56,6 +56,8 @@ struct Prediction {
 
 // Decodes `path`, fills the input, invokes, reads output 0. Errors name the file.
 Expected<Prediction> Classify(LoadedModel& model, const std::string& path);
+// The same for an image already decoded (a video frame); `path` names it in errors.
+Expected<Prediction> ClassifyImage(LoadedModel& model, const Image& image, const std::string& path);
 
 // Expands files and directories (recursively, sorted) into image paths.
 std::vector<std::string> ExpandImagePaths(const std::vector<std::string>& args);
