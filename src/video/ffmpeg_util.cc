@@ -23,13 +23,20 @@ void LogCallback(void* avcl, int level, const char* fmt, va_list vl) {
   if (level > AV_LOG_ERROR && !g_print_log.load()) return;
   char line[1024];
   int print_prefix = 1;
+  va_list copy;
+  va_copy(copy, vl);
   av_log_format_line2(avcl, level, fmt, vl, line, sizeof(line), &print_prefix);
   if (level <= AV_LOG_ERROR) {
-    std::string text(line);
+    // Kept without FFmpeg's "[mov,mp4,... @ 0x55...] " prefix, for one-line messages.
+    char bare[1024];
+    int no_prefix = 0;
+    av_log_format_line2(nullptr, level, fmt, copy, bare, sizeof(bare), &no_prefix);
+    std::string text(bare);
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     std::lock_guard<std::mutex> lock(g_log_mu);
     g_last_error = std::move(text);
   }
+  va_end(copy);
   if (g_print_log.load() && level <= av_log_get_level()) std::fputs(line, stderr);
 }
 

@@ -18,7 +18,7 @@ FramePump::FramePump(Opener open, const PumpOptions& options, MessageFn message)
     : open_(std::move(open)),
       options_(options),
       message_(std::move(message)),
-      queue_(options.live ? 1 : static_cast<size_t>(std::max(1, options.queue_frames)),
+      queue_(static_cast<size_t>(std::max(1, options.live ? options.live_queue_frames : options.queue_frames)),
              options.live ? BoundedQueue<VideoFrame>::Full::kDropOldest : BoundedQueue<VideoFrame>::Full::kBlock) {}
 
 Expected<std::unique_ptr<FramePump>> FramePump::Start(Opener open, const PumpOptions& options, MessageFn message) {

@@ -3,8 +3,10 @@
 //
 //   * Non-live sources (files, stdin by default): every frame is delivered; the reader
 //     waits when `queue_frames` are queued.
-//   * Live sources: the queue holds one frame; a new frame replaces an unprocessed one,
-//     which is counted as dropped. Latency stays at one frame; memory is bounded.
+//   * Live sources: the queue holds `live_queue_frames` (2) frames; a new frame replaces
+//     the oldest unprocessed one, which is counted as dropped. Latency stays within two
+//     frames, memory is bounded, and one late inference (the machine busy for a moment)
+//     costs no frame.
 //   * `max_fps`: frames closer than 1/max_fps seconds (source time) to the last kept
 //     frame are skipped before conversion (counted as skipped).
 //   * `pace`: frames are released at the source's own rate (a file played as a camera).
@@ -36,6 +38,7 @@ struct PumpOptions {
   double max_fps = 0;            // 0: every frame
   double reconnect_delay = 1.0;  // first wait in seconds; doubles up to 30
   int queue_frames = 4;          // queue capacity when not live
+  int live_queue_frames = 2;     // when live
   const std::atomic<bool>* interrupt = nullptr;  // e.g. set by SIGINT; stops the pump (not owned)
 };
 

@@ -68,13 +68,8 @@ void DrawOverlay(Image* rgb, const OverlayInfo& info) {
   const int w = rgb->width, h = rgb->height;
   if (w <= 0 || h <= 0) return;
   auto x_of = [&](double v) { return static_cast<int>(std::lround(std::clamp(v, 0.0, 1.0) * w)); };
-  // Score bar.
   const int bar = std::max(4, h / 20);
-  FillRect(rgb, 0, h - bar, w, h, kDark);
-  FillRect(rgb, 0, h - bar, x_of(info.score), h, info.decision ? kGreen : kRed);
-  for (double t : {info.enter, info.leave}) FillRect(rgb, x_of(t) - 1, h - bar, x_of(t) + 1, h, kYellow);
-  FillRect(rgb, x_of(info.smoothed) - 1, h - bar - bar / 2, x_of(info.smoothed) + 1, h, kWhite);
-  // Border while present.
+  // Border while present (under the bar's smoothed mark).
   if (info.present) {
     const int b = std::max(2, h / 100);
     FillRect(rgb, 0, 0, w, b, kGreen);
@@ -82,6 +77,11 @@ void DrawOverlay(Image* rgb, const OverlayInfo& info) {
     FillRect(rgb, 0, 0, b, h - bar, kGreen);
     FillRect(rgb, w - b, 0, w, h - bar, kGreen);
   }
+  // Score bar.
+  FillRect(rgb, 0, h - bar, w, h, kDark);
+  FillRect(rgb, 0, h - bar, x_of(info.score), h, info.decision ? kGreen : kRed);
+  for (double t : {info.enter, info.leave}) FillRect(rgb, x_of(t) - 1, h - bar, x_of(t) + 1, h, kYellow);
+  FillRect(rgb, x_of(info.smoothed) - 1, h - bar - bar / 2, x_of(info.smoothed) + 1, h, kWhite);
   // Score text.
   const int scale = std::max(1, h / 120);
   const std::string text = fmt::format("{:.2f}", std::clamp(info.score, 0.0, 1.0)) + (info.present ? " PERSON" : "");

@@ -7,7 +7,7 @@
 //     stdin, MJPEG cameras and files) are decoded by personcls's own image decoders, so a
 //     frame is bit for bit what `personcls classify` gets from the same image;
 //   * any other codec is decoded by libavcodec and converted to RGB by libswscale (the
-//     frame's colour matrix and range; accurate rounding, full chroma interpolation).
+//     frame's colour matrix and range; chroma interpolated to full resolution).
 //
 // Time: seconds from the start of the source, from the frame's best-effort timestamp
 // minus the first frame's, made non-decreasing (a timestamp that jumps back continues from

@@ -189,7 +189,7 @@ Status FfmpegWriter::Write(const Image& rgb, double time) {
   bool ignored = false;
   const AVPixelFormat dst = PlainPixelFormat(encoder_->pix_fmt, &ignored);
   SwsContext* ctx = sws_getCachedContext(sws_.release(), rgb.width, rgb.height, AV_PIX_FMT_RGB24, frame_->width, frame_->height, dst,
-                                         SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, nullptr, nullptr, nullptr);
+                                         SWS_BILINEAR | SWS_FULL_CHR_H_INP, nullptr, nullptr, nullptr);
   sws_.reset(ctx);
   if (!ctx) return Status::Error(fmt::format("{}: cannot convert RGB to {}", path_, av_get_pix_fmt_name(encoder_->pix_fmt)));
   // Full-range RGB in; BT.601 out, at the range the stream declares.

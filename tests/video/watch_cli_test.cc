@@ -8,8 +8,12 @@
 // confidently Person (score >= 0.8) and Not a person (<= 0.2). Per-frame scores are then
 // compared with `classify` on the same pixels.
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <memory>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -67,12 +71,25 @@ class WatchCli : public ::testing::Test {
   };
   static Chosen* chosen_;
 
-  // Run from the first test's SetUp (RunCli needs a running test), once.
-  static void Prepare() {
-    auto* c = new Chosen;
-    c->dir = std::string(PERSONCLS_BINARY_DIR) + "/test_tmp/WatchCli.suite";
-    std::filesystem::remove_all(c->dir);
-    std::filesystem::create_directories(c->dir);
+  // The media depend on the personcls binary (its default model) and on this test binary
+  // (the timeline): made once per pair, in a folder named after both, and reused by the
+  // other test processes (ctest runs each test in its own).
+  static std::string MediaStamp() {
+    auto id = [](const std::string& path) {
+      struct stat st {};
+      stat(path.c_str(), &st);
+      return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+    };
+    char self[4096] = {};
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    const std::string ids = id(std::string(PERSONCLS_BINARY_DIR) + "/personcls") + "/" + id(n > 0 ? std::string(self, n) : "");
+    char hex[17];
+    std::snprintf(hex, sizeof(hex), "%016zx", std::hash<std::string>{}(ids));
+    return hex;
+  }
+
+  // Chooses the frames and writes the media into `dir` (scores.json last).
+  static void MakeMedia(const std::string& dir) {
     // 10 images of each class, scored by classify.
     std::ifstream labels(testing::SharedPath("data/vww01-dev/labels.csv"));
     std::string line, files;
@@ -99,34 +116,59 @@ class WatchCli : public ::testing::Test {
     }
     ASSERT_GE(best_score[1], 0.8) << "no confidently-person image among 10 for the default model";
     ASSERT_LE(best_score[0], 0.2) << "no confidently-empty image among 10 for the default model";
-    c->person = ResizeBilinear(LoadImage(best[1]).value(), kW, kH);
-    c->nobody = ResizeBilinear(LoadImage(best[0]).value(), kW, kH);
-    ASSERT_TRUE(WritePng(c->dir + "/person.png", c->person).ok());
-    ASSERT_TRUE(WritePng(c->dir + "/nobody.png", c->nobody).ok());
-    c->person_jpeg = testing::EncodeJpeg(c->person, testing::JpegQ(90));
-    c->nobody_jpeg = testing::EncodeJpeg(c->nobody, testing::JpegQ(90));
-    testing::WriteFileBytes(c->dir + "/person.jpg", c->person_jpeg);
-    testing::WriteFileBytes(c->dir + "/nobody.jpg", c->nobody_jpeg);
-    const RunResult ref = RunCli("classify --json " + c->dir + "/person.png " + c->dir + "/nobody.png " + c->dir + "/person.jpg " + c->dir +
-                                 "/nobody.jpg");
-    ASSERT_EQ(ref.exit_code, 0) << ref.err;
-    const json j = json::parse(ref.out);
-    c->person_png = j[0]["scores"], c->nobody_png = j[1]["scores"], c->person_jpg = j[2]["scores"], c->nobody_jpg = j[3]["scores"];
+    const Image person = ResizeBilinear(LoadImage(best[1]).value(), kW, kH);
+    const Image nobody = ResizeBilinear(LoadImage(best[0]).value(), kW, kH);
+    ASSERT_TRUE(WritePng(dir + "/person.png", person).ok());
+    ASSERT_TRUE(WritePng(dir + "/nobody.png", nobody).ok());
+    const auto person_jpeg = testing::EncodeJpeg(person, testing::JpegQ(90));
+    const auto nobody_jpeg = testing::EncodeJpeg(nobody, testing::JpegQ(90));
+    testing::WriteFileBytes(dir + "/person.jpg", person_jpeg);
+    testing::WriteFileBytes(dir + "/nobody.jpg", nobody_jpeg);
     // Lossless video (FFV1, RGB) and H.264 of the timeline, and the MJPEG stream.
     std::vector<Image> frames;
     std::vector<uint8_t> mjpeg;
     for (int i = 0; i < kFrames; ++i) {
-      frames.push_back(PersonAt(i) ? c->person : c->nobody);
-      const auto& jpeg = PersonAt(i) ? c->person_jpeg : c->nobody_jpeg;
+      frames.push_back(PersonAt(i) ? person : nobody);
+      const auto& jpeg = PersonAt(i) ? person_jpeg : nobody_jpeg;
       mjpeg.insert(mjpeg.end(), jpeg.begin(), jpeg.end());
     }
     video::WriterOptions lossless;
     lossless.codec = "ffv1";
     lossless.pixel_format = "bgr0";
-    testing::WriteVideo(c->dir + "/timeline.mkv", frames, kFps, lossless);
-    testing::WriteVideo(c->dir + "/timeline.mp4", frames, kFps);
-    testing::WriteFileBytes(c->dir + "/timeline.mjpg", mjpeg);
-    chosen_ = c;
+    testing::WriteVideo(dir + "/timeline.mkv", frames, kFps, lossless);
+    testing::WriteVideo(dir + "/timeline.mp4", frames, kFps);
+    testing::WriteFileBytes(dir + "/timeline.mjpg", mjpeg);
+    // classify's scores of the frames as PNG and as the JPEGs of the MJPEG streams.
+    const RunResult ref = RunCli("classify --json " + dir + "/person.png " + dir + "/nobody.png " + dir + "/person.jpg " + dir + "/nobody.jpg");
+    ASSERT_EQ(ref.exit_code, 0) << ref.err;
+    const json j = json::parse(ref.out);
+    const json scores{{"person_png", j[0]["scores"]}, {"nobody_png", j[1]["scores"]}, {"person_jpg", j[2]["scores"]}, {"nobody_jpg", j[3]["scores"]}};
+    std::ofstream(dir + "/scores.json") << scores.dump();
+  }
+
+  // Run from the first test's SetUp (RunCli needs a running test), once per process.
+  static void Prepare() {
+    auto c = std::make_unique<Chosen>();
+    c->dir = std::string(PERSONCLS_BINARY_DIR) + "/test_tmp/WatchCli.media-" + MediaStamp();
+    if (!testing::FileExists(c->dir + "/scores.json")) {
+      const std::string tmp = c->dir + ".tmp" + std::to_string(getpid());
+      std::filesystem::remove_all(tmp);
+      std::filesystem::create_directories(tmp);
+      MakeMedia(tmp);
+      if (::testing::Test::HasFatalFailure()) return;
+      std::error_code ec;
+      std::filesystem::rename(tmp, c->dir, ec);  // fails when another process got there first
+      if (ec) std::filesystem::remove_all(tmp);
+    }
+    c->person = LoadImage(c->dir + "/person.png").value();
+    c->nobody = LoadImage(c->dir + "/nobody.png").value();
+    c->person_jpeg = testing::ReadFileBytes(c->dir + "/person.jpg");
+    c->nobody_jpeg = testing::ReadFileBytes(c->dir + "/nobody.jpg");
+    std::ifstream in(c->dir + "/scores.json");
+    const json scores = json::parse(in);
+    c->person_png = scores["person_png"], c->nobody_png = scores["nobody_png"];
+    c->person_jpg = scores["person_jpg"], c->nobody_jpg = scores["nobody_jpg"];
+    chosen_ = c.release();
   }
   static void TearDownTestSuite() {
     delete chosen_;
