@@ -132,6 +132,7 @@ class FfmpegSource final : public FrameSource {
   double offset_ = 0, last_time_ = 0;
   Clock::time_point first_wall_;
   int64_t decoded_ = 0;
+  int64_t stdin_bytes_ = 0;
   int64_t corrupt_ = 0;
 };
 
@@ -152,6 +153,7 @@ int FfmpegSource::ReadStdin(void* opaque, uint8_t* buf, int size) {
       return AVERROR(errno);
     }
     if (got == 0) return AVERROR_EOF;
+    self->stdin_bytes_ += got;
     if (self->deadline_on_) self->ArmDeadline();  // data arrived: not stalled
     return static_cast<int>(got);
   }
@@ -195,6 +197,7 @@ Status FfmpegSource::Open() {
     av_dict_free(&dict);
     if (UserInterrupted()) return Status::Error(info_.name + ": interrupted while opening");
     if (timed_out_) return Status::Error(fmt::format("{}: cannot open: no data for {} s (stalled)", info_.name, options_.timeout));
+    if (is_stdin && stdin_bytes_ == 0) return Status::Error("-: nothing on stdin (expected images, MJPEG or a video stream)");
     return Failure("cannot open", err);
   }
   fmt_.reset(raw);

@@ -442,6 +442,7 @@ TEST_F(WatchCli, BadRequestsGetOneLineErrors) {
   testing::ExpectCliError(RunCli("watch --enter 0.3 --leave 0.5 " + Media("timeline.mkv")), "hysteresis needs leave <= enter");
   testing::ExpectCliError(RunCli("watch --option novalue " + Media("timeline.mkv")), "--option 'novalue': expected KEY=VALUE");
   testing::ExpectCliError(RunCli("watch --format nosuchformat " + Media("timeline.mkv")), "unknown input format 'nosuchformat'");
+  testing::ExpectCliError(RunCli("watch - < /dev/null"), "-: nothing on stdin");
   const RunResult out = RunCli("watch --json --events-only --out " + dir + "/x.nosuchext " + Media("timeline.mkv"));
   testing::ExpectCliError(out, "no video container for this file name");
   if (testing::FileExists(testing::SharedPath("models/sscma_mbv2_0.35_rep_cifar10_int8.tflite")))
