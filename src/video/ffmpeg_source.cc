@@ -363,8 +363,8 @@ Status FfmpegSource::Convert(Image* image) {
   bool full_range = false;
   const AVPixelFormat format = PlainPixelFormat(static_cast<AVPixelFormat>(frame_->format), &full_range);
   full_range |= frame_->color_range == AVCOL_RANGE_JPEG;
-  // Full chroma interpolation, without SWS_ACCURATE_RND: that one took 4 ms instead of
-  // 0.5 ms for a 640x480 frame here, and decoding takes 2 ms (bench/RESULTS.md).
+  // Full chroma interpolation, without SWS_ACCURATE_RND: that flag selects swscale's plain C
+  // paths, several times slower than decoding the frame (bench/RESULTS.md, "watch").
   SwsContext* ctx = sws_getCachedContext(sws_.release(), w, h, format, w, h, AV_PIX_FMT_RGB24,
                                          SWS_BILINEAR | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr);
   sws_.reset(ctx);
