@@ -115,6 +115,7 @@ void Run(const WatchArgs& a) {
   std::string failure;
   int64_t processed = 0, events = 0;
   double first_time = 0, last_time = 0, infer_seconds = 0;
+  int width = info.width, height = info.height;  // image streams: known from the first frame
   video::VideoFrame frame;
   while (failure.empty() && (*pump)->Next(&frame)) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -124,7 +125,10 @@ void Run(const WatchArgs& a) {
       failure = p.status().message();
       break;
     }
-    if (processed++ == 0) first_time = frame.time;
+    if (processed++ == 0) {
+      first_time = frame.time;
+      width = frame.image.width, height = frame.image.height;
+    }
     last_time = frame.time;
     const double score = PersonProbability(model, *p);
     const bool decision = score > a.threshold;
@@ -194,7 +198,7 @@ void Run(const WatchArgs& a) {
   if (a.json) {
     nlohmann::json s{{"source", a.source},       {"kind", video::SourceKindName(info.kind)},
                      {"format", info.format},    {"codec", info.codec},
-                     {"width", info.width},      {"height", info.height},
+                     {"width", width},           {"height", height},
                      {"frames_read", st.read},   {"frames_processed", processed},
                      {"frames_skipped", st.skipped}, {"frames_dropped", st.dropped},
                      {"frames_undecodable", st.undecodable}, {"corrupt_packets", st.corrupt},

@@ -292,6 +292,8 @@ TEST_F(WatchCli, MjpegOnStdinScoresEqualClassifyOfEachJpeg) {
   for (int i = 0; i < kFrames; ++i) EXPECT_NEAR(o.frames[i]["time"].get<double>(), i / kFps, 1e-9);
   ExpectTimelineEvents(o, 1e-9);
   EXPECT_EQ(o.summary["kind"], "stdin");
+  EXPECT_EQ(o.summary["width"], kW);
+  EXPECT_EQ(o.summary["height"], kH);
 }
 
 TEST_F(WatchCli, MjpegOverHttpFromALoopbackCamera) {
