@@ -206,7 +206,9 @@ void Run(const WatchArgs& a) {
                      {"wall_seconds", wall},     {"fps", processed / wall},
                      {"inference_ms", processed ? 1000 * infer_seconds / processed : 0.0},
                      {"present_seconds", present}, {"events", events},
-                     {"present_at_end", detector.present()}, {"ended", ended}};
+                     {"present_at_end", detector.present()}, {"ended", ended},
+                     {"threshold", a.threshold}, {"enter", ev.enter}, {"leave", ev.leave}, {"smooth", ev.smooth},
+                     {"min_present", ev.min_present}, {"min_absent", ev.min_absent}};
     PrintLine(nlohmann::json{{"summary", s}}.dump());
   } else {
     PrintLine(fmt::format("summary: {} frames read, {} processed, {} skipped (--fps), {} dropped (inference behind), {} undecodable, {} corrupt packets; "

@@ -56,7 +56,9 @@ class FramePump {
   using Opener = std::function<Expected<std::unique_ptr<FrameSource>>()>;
   using MessageFn = std::function<void(const std::string&)>;  // one-line notices, from the reader thread
 
-  // Opens the source (an error is returned as is) and starts reading.
+  // Opens the source (an error is returned as is) and starts reading. `open` is called
+  // again on the reader thread to reconnect, and `message` from it: what they refer to must
+  // outlive the pump. The pump owns the sources it opens.
   static Expected<std::unique_ptr<FramePump>> Start(Opener open, const PumpOptions& options, MessageFn message);
   ~FramePump();  // stops and joins the reader
 

@@ -228,6 +228,8 @@ TEST_F(WatchCli, LosslessVideoScoresEqualClassifyAndEventsFallOnTheExactFrames) 
   EXPECT_NEAR(s["video_seconds"].get<double>(), 11.0, 1e-9);
   EXPECT_EQ(s["ended"], "end of source");
   EXPECT_EQ(s["codec"], "ffv1");
+  EXPECT_DOUBLE_EQ(s["enter"].get<double>(), 0.6);  // threshold 0.5 + 0.1
+  EXPECT_DOUBLE_EQ(s["leave"].get<double>(), 0.4);
   EXPECT_GT(s["fps"].get<double>(), 0);
 }
 
