@@ -96,6 +96,11 @@ void Run(const WatchArgs& a) {
   po.max_fps = a.fps;
   po.interrupt = &g_interrupted;
 
+  if (!a.snapshots.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(a.snapshots, ec);
+    if (ec) throw CliError{fmt::format("{}: cannot create directory: {}", a.snapshots, ec.message())};
+  }
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   const auto start = std::chrono::steady_clock::now();
@@ -104,11 +109,6 @@ void Run(const WatchArgs& a) {
   if (!pump.ok()) throw CliError{pump.status().message()};
   const video::SourceInfo& info = (*pump)->info();
 
-  if (!a.snapshots.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(a.snapshots, ec);
-    if (ec) throw CliError{fmt::format("{}: cannot create directory: {}", a.snapshots, ec.message())};
-  }
   video::EventDetector detector(ev);
   std::unique_ptr<video::VideoWriter> writer;
   Snapshot onset;
