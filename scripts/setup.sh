@@ -14,6 +14,7 @@ PACKAGES=(
   libzip-dev libsimdjson-dev
   libonnx-dev libprotobuf-dev
   libssl-dev  # SHA-256 (libcrypto): training-image fingerprints, model hashes in eval reports
+  libavformat-dev libavcodec-dev libswscale-dev libavdevice-dev libavutil-dev  # watch: video
   clang libclang-rt-14-dev
   chromium fonts-liberation  # headless render test of the eval HTML report (~2 s)
 )

@@ -24,5 +24,6 @@ void RegisterAugmentPreview(CLI::App& app);
 void RegisterVww(CLI::App& app);
 void RegisterExplain(CLI::App& app);
 void RegisterDistill(CLI::App& app);
+void RegisterWatch(CLI::App& app);
 
 }  // namespace personcls::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   RegisterVww(app);
   RegisterExplain(app);
   RegisterDistill(app);
+  RegisterWatch(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -69,7 +69,7 @@ TEST(Readme, DocumentedFlagsAreExactlyEachCommandsHelp) {
   const std::string readme = ReadText(std::string(PERSONCLS_SOURCE_DIR) + "/README.md");
   const auto commands = Synopsis(readme);
   const std::set<std::string> expected = {"classify", "eval", "explain", "info", "bench", "convert", "quantize",
-                                          "export", "vww build", "train", "distill", "augment-preview"};
+                                          "export", "vww build", "train", "distill", "augment-preview", "watch"};
   std::set<std::string> seen;
   for (const auto& [cmd, text] : commands) seen.insert(cmd);
   EXPECT_EQ(seen, expected) << "the README's CLI synopsis lists these commands";
