@@ -152,9 +152,14 @@ void RegisterDistill(CLI::App& app) {
           throw CliError{"--source-weight " + name + ": no such pool source"};
       size_t known = 0;
       for (int32_t l : unlabeled->labels) known += l >= 0;
-      fmt::print(stderr, "distill: pool of {} images from {} sources ({} with labels), decoded in {:.1f} s\n", unlabeled->count(),
-                 unlabeled->source_names.size(), known,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
+      if (notes)
+        fmt::print(stderr, "distill: pool of {} images from {} sources ({} with labels), decoded in {:.1f} s\n", unlabeled->count(),
+                   unlabeled->source_names.size(), known,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
+      if (verbosity == Verbosity::kVerbose && o.source_cap > 0)
+        for (const SourceShare& s : SourceShares(*unlabeled, o.source_cap, o.source_weights))
+          fmt::print(stderr, "distill: source {:<28} {:>6} images {:>6} labelled  weight {:>7.1f}  share {:5.1f} %\n", s.name, s.images,
+                     s.labelled, s.weight, 100.0 * s.share);
     }
     if (!a->val.empty()) {
       auto v = LoadDataset(a->val, config.input_size, config.num_classes, false);

@@ -176,21 +176,41 @@ void AppendPool(Dataset& pool, Dataset&& more, const std::string& more_tag) {
   for (std::string& f : more.files) pool.files.push_back(std::move(f));
 }
 
+std::vector<SourceShare> SourceShares(const Dataset& pool, int source_cap, const std::map<std::string, double>& weights) {
+  const bool by_source = source_cap > 0 && !pool.sources.empty();
+  std::vector<SourceShare> shares(by_source ? pool.source_names.size() : 1);
+  for (size_t i = 0; i < pool.count(); ++i) {
+    SourceShare& s = shares[by_source ? static_cast<size_t>(pool.sources[i]) : 0];
+    ++s.images;
+    s.labelled += pool.labels[i] >= 0;
+  }
+  double total = 0;
+  for (size_t k = 0; k < shares.size(); ++k) {
+    SourceShare& s = shares[k];
+    if (!by_source) {
+      s.weight = static_cast<double>(s.images);
+    } else {
+      s.name = pool.source_names[k];
+      s.weight = static_cast<double>(std::min<size_t>(s.images, static_cast<size_t>(source_cap)));
+      if (auto it = weights.find(s.name); it != weights.end()) s.weight *= it->second;
+    }
+    total += s.weight;
+  }
+  for (SourceShare& s : shares) s.share = total > 0 ? s.weight / total : 0;
+  return shares;
+}
+
 PoolSampler::PoolSampler(const Dataset& pool, int source_cap, const std::map<std::string, double>& weights, std::mt19937_64& rng) {
   const bool by_source = source_cap > 0 && !pool.sources.empty();
-  const size_t segments = by_source ? pool.source_names.size() : 1;
-  std::vector<std::vector<size_t>> members(segments);
+  const std::vector<SourceShare> shares = SourceShares(pool, source_cap, weights);
+  std::vector<std::vector<size_t>> members(shares.size());
   for (size_t i = 0; i < pool.count(); ++i) members[by_source ? static_cast<size_t>(pool.sources[i]) : 0].push_back(i);
   begin_.assign(1, 0);
   double total = 0;
-  for (size_t s = 0; s < segments; ++s) {
-    if (members[s].empty()) continue;
-    double w = 1.0;
-    if (by_source) {
-      w = static_cast<double>(std::min<size_t>(members[s].size(), static_cast<size_t>(source_cap)));
-      if (auto it = weights.find(pool.source_names[s]); it != weights.end()) w *= it->second;
-    }
-    if (!(w > 0)) continue;
+  for (size_t s = 0; s < shares.size(); ++s) {
+    // One segment without sources draws no source (weight 1 is enough).
+    const double w = by_source ? shares[s].weight : 1.0;
+    if (members[s].empty() || !(w > 0)) continue;  // a source weighted 0 is left out
     order_.insert(order_.end(), members[s].begin(), members[s].end());
     begin_.push_back(order_.size());
     cumweight_.push_back(total += w);

@@ -33,6 +33,16 @@ Expected<Dataset> LoadImagePool(const std::string& path, int size, int max_per_s
 // a name already present in `pool` from an earlier path gets `more_tag` + "/" prepended.
 void AppendPool(Dataset& pool, Dataset&& more, const std::string& more_tag);
 
+// A pool source and its share of the draws under PoolSampler's weights.
+struct SourceShare {
+  std::string name;
+  size_t images = 0, labelled = 0;
+  double weight = 0;  // min(images, cap) x factor (1 each without a cap)
+  double share = 0;   // weight / sum of weights
+};
+// Per source, in the pool's source order (one entry "" for a pool without sources or cap 0).
+std::vector<SourceShare> SourceShares(const Dataset& pool, int source_cap, const std::map<std::string, double>& weights);
+
 // Fisher-Yates from the back: the distiller's shuffle of every index order.
 void ShuffleIndices(size_t* v, size_t n, std::mt19937_64& rng);
 

@@ -574,6 +574,12 @@ TEST(PoolSampler, SourceCapEqualizesLargeSourcesAndWeightsScale) {
     ++per_image[k];
   }
   const double expected[] = {40.0 / 124, 4.0 / 124, 80.0 / 124};
+  const std::vector<SourceShare> shares = SourceShares(pool, 40, {{"s2", 2.0}});
+  ASSERT_EQ(shares.size(), 3u);
+  for (int s = 0; s < 3; ++s) EXPECT_DOUBLE_EQ(shares[s].share, expected[s]) << s;
+  EXPECT_EQ(shares[0].name, "s0");
+  EXPECT_EQ(shares[0].images, 400u);
+  EXPECT_DOUBLE_EQ(shares[2].weight, 80.0);
   for (int s = 0; s < 3; ++s) EXPECT_NEAR(per_source[s] / static_cast<double>(draws), expected[s], 0.01) << "source " << s << ", seed " << seed;
   // The large source is not capped away: its 400 images are all drawn, each about equally.
   const auto [lo, hi] = std::minmax_element(per_image.begin(), per_image.begin() + 400);

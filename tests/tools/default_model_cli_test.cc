@@ -162,9 +162,12 @@ TEST(DefaultModelCli, DistillEndToEnd) {
     }
   }
   const std::string pool = teachers + " --unlabeled " + dir + "/pool --labeled-per-batch 0 --epochs 1 --batch 4";
-  const RunResult p = RunCli("distill" + pool + " --source-cap 2 --source-weight small=2 --pool-labels --hard-weight 0.3 --out " + dir + "/pool_run");
+  const RunResult p = RunCli("distill" + pool + " --source-cap 2 --source-weight small=2 --pool-labels --hard-weight 0.3 --verbose --out " + dir + "/pool_run");
   ASSERT_EQ(p.exit_code, 0) << p.err;
   EXPECT_NE(p.err.find("pool of 8 images from 2 sources (4 with labels)"), std::string::npos) << p.err;
+  // The mix: weights min(5, 2) x 1 and min(3, 2) x 2 of 6.
+  EXPECT_NE(p.err.find("source big                               5 images      2 labelled  weight     2.0  share  33.3 %"), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("source small                             3 images      2 labelled  weight     4.0  share  66.7 %"), std::string::npos) << p.err;
   EXPECT_NE(p.out.find("epoch   1/1  it      2"), std::string::npos) << "8 pool images / batch 4: " << p.out;
   auto pool_last = safetensors::ReadFile(dir + "/pool_run/last.safetensors");
   ASSERT_TRUE(pool_last.ok());
