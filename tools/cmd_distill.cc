@@ -128,9 +128,6 @@ void RegisterDistill(CLI::App& app) {
     if (!a->data.empty()) {
       labeled = LoadDataset(a->data, config.input_size, config.num_classes, false);
       if (!labeled.ok()) throw CliError{labeled.status().message()};
-      // The labelled images, so that `eval` can tell when it scores images the student was fit to.
-      o.metadata[kFingerprintMetadataKey] =
-          ImageFingerprint::Build(labeled->pixels.data(), labeled->count(), labeled->size, labeled->channels).ToText();
     } else if (a->unlabeled.empty() || o.labeled_per_batch != 0) {
       throw CliError{"--data is needed unless --unlabeled is given with --labeled-per-batch 0"};
     } else {
@@ -160,6 +157,19 @@ void RegisterDistill(CLI::App& app) {
         for (const SourceShare& s : SourceShares(*unlabeled, o.source_cap, o.source_weights))
           fmt::print(stderr, "distill: source {:<28} {:>6} images {:>6} labelled  weight {:>7.1f}  share {:5.1f} %\n", s.name, s.images,
                      s.labelled, s.weight, 100.0 * s.share);
+    }
+    // Every image the student is fit to (labelled and pool, the pool's at the input size as eval
+    // would decode them), so that `eval` can tell when it scores images seen in training.
+    {
+      std::vector<uint64_t> hashes;
+      for (size_t i = 0; i < labeled->count(); ++i) hashes.push_back(PixelHash(labeled->image(i), labeled->image_bytes()));
+      if (unlabeled)
+        for (size_t i = 0; i < unlabeled->count(); ++i) {
+          Image img{unlabeled->size, unlabeled->size, 3, {unlabeled->image(i), unlabeled->image(i) + unlabeled->image_bytes()}};
+          const Image at_input = ResizeBilinear(img, config.input_size, config.input_size);
+          hashes.push_back(PixelHash(at_input.pixels.data(), at_input.pixels.size()));
+        }
+      o.metadata[kFingerprintMetadataKey] = ImageFingerprint::FromHashes(std::move(hashes), config.input_size, 3).ToText();
     }
     if (!a->val.empty()) {
       auto v = LoadDataset(a->val, config.input_size, config.num_classes, false);

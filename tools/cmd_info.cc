@@ -81,7 +81,7 @@ std::string FingerprintText(const Graph& g) {
   if (it == g.metadata.end()) return "";
   auto fp = ImageFingerprint::Parse(std::string(it->second.begin(), it->second.end()));
   if (!fp.ok()) return fp.status().message();
-  return fmt::format("{} labelled training images ({}x{}x{} pixels), {}; false-match rate {:.1e}; {} bytes of metadata", fp->images(), fp->size(),
+  return fmt::format("{} training images ({}x{}x{} pixels), {}; false-match rate {:.1e}; {} bytes of metadata", fp->images(), fp->size(),
                      fp->size(), fp->channels(),
                      fp->complete() ? std::string("every one in the fingerprint") : fmt::format("a 1-in-{:.0f} sample", 1.0 / fp->sampled_fraction()),
                      fp->false_match_rate(), it->second.size());

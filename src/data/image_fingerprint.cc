@@ -74,12 +74,16 @@ std::string Sha256Hex(const uint8_t* bytes, size_t size) {
 }
 
 ImageFingerprint ImageFingerprint::Build(const uint8_t* pixels, size_t count, int size, int channels, size_t max_images) {
-  ImageFingerprint f;
-  f.size_ = size;
-  f.channels_ = channels;
   const size_t image_bytes = static_cast<size_t>(size) * size * channels;
   std::vector<uint64_t> hashes(count);
   for (size_t i = 0; i < count; ++i) hashes[i] = PixelHash(pixels + i * image_bytes, image_bytes);
+  return FromHashes(std::move(hashes), size, channels, max_images);
+}
+
+ImageFingerprint ImageFingerprint::FromHashes(std::vector<uint64_t> hashes, int size, int channels, size_t max_images) {
+  ImageFingerprint f;
+  f.size_ = size;
+  f.channels_ = channels;
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
   f.images_ = static_cast<int64_t>(hashes.size());
@@ -88,14 +92,18 @@ ImageFingerprint ImageFingerprint::Build(const uint8_t* pixels, size_t count, in
     f.sample_below_ = hashes[max_images] >> 32;
     while (!hashes.empty() && (hashes.back() >> 32) >= f.sample_below_) hashes.pop_back();
   }
+  // Two images may map to the same value: both stay (a zero delta in the code), so that the
+  // number of values, which Lookup maps with, is the number Build mapped with.
   for (uint64_t h : hashes) f.values_.push_back(MapToRange(h, hashes.size(), f.bits_));
   std::sort(f.values_.begin(), f.values_.end());
-  f.values_.erase(std::unique(f.values_.begin(), f.values_.end()), f.values_.end());
   return f;
 }
 
 ImageFingerprint::Match ImageFingerprint::Lookup(const uint8_t* pixels) const {
-  const uint64_t h = PixelHash(pixels, static_cast<size_t>(size_) * size_ * channels_);
+  return LookupHash(PixelHash(pixels, static_cast<size_t>(size_) * size_ * channels_));
+}
+
+ImageFingerprint::Match ImageFingerprint::LookupHash(uint64_t h) const {
   if ((h >> 32) >= sample_below_) return Match::kNotSampled;
   const uint64_t v = MapToRange(h, values_.size(), bits_);
   return std::binary_search(values_.begin(), values_.end(), v) ? Match::kPresent : Match::kAbsent;
@@ -158,7 +166,6 @@ Expected<ImageFingerprint> ImageFingerprint::Parse(const std::string& text) {
       r = r << 1 | b;
     }
     const uint64_t delta = q << f.bits_ | r;
-    if (i > 0 && delta == 0) return Status::Error("training fingerprint: values not increasing");
     value += delta;
     if (value >= range) return Status::Error("training fingerprint: value out of range");
     f.values_.push_back(value);

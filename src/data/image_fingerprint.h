@@ -1,5 +1,5 @@
 // Training-image fingerprints: a compact record, kept in a model's metadata
-// ("training_fingerprint"), of the labelled images the model was fit to, so that `eval` can
+// ("training_fingerprint"), of the images the model was fit to, so that `eval` can
 // say how many of the images it scores the model has already seen.
 //
 // What is hashed: an image's pixels as training stores them (data/dataset.h: decoded,
@@ -14,7 +14,8 @@
 // kMaxFingerprintImages images are kept (the ones with the smallest h >> 32), so a model
 // trained on 100,000 images carries a 1-in-100 sample instead of 200 KB. The kept images'
 // low 32 bits map to v = (h mod 2^32) * n * 2^bits >> 32 in [0, n * 2^bits), and the sorted
-// v are Golomb-Rice coded with parameter `bits` (about bits + 1.6 bits per image). A
+// v are Golomb-Rice coded with parameter `bits` (about bits + 1.6 bits per image; two kept
+// images with the same v both stay, as a zero delta, so that n is the number of values). A
 // sampled image that was not trained on matches with probability 2^-bits (1.5e-5 for 16):
 // the false-match rate. At the cap, 1,024 images take ~2.3 KB, ~3 KB as text.
 //
@@ -47,12 +48,15 @@ class ImageFingerprint {
 
   // From `count` images of size x size x channels bytes each, contiguous (a Dataset's pixels).
   static ImageFingerprint Build(const uint8_t* pixels, size_t count, int size, int channels, size_t max_images = kMaxFingerprintImages);
+  // From PixelHash values of the training images (duplicates allowed).
+  static ImageFingerprint FromHashes(std::vector<uint64_t> hashes, int size, int channels, size_t max_images = kMaxFingerprintImages);
   // Parses the text form; errors say what is malformed.
   static Expected<ImageFingerprint> Parse(const std::string& text);
   std::string ToText() const;
 
   // `pixels`: size() x size() x channels() bytes, as Build takes them.
   Match Lookup(const uint8_t* pixels) const;
+  Match LookupHash(uint64_t pixel_hash) const;
 
   int size() const { return size_; }
   int channels() const { return channels_; }

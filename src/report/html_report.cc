@@ -149,10 +149,10 @@ bool TrainingOverlap::significant() const {
 std::string OverlapText(const TrainingOverlap& o) {
   const double share = o.images ? 100.0 * o.estimated() / static_cast<double>(o.images) : 0.0;
   if (o.sampled_fraction >= 1.0)
-    return fmt::format("{} of {} evaluated images ({:.1f} %) are in the model's labelled training set of {} images (training fingerprint; "
+    return fmt::format("{} of {} evaluated images ({:.1f} %) are in the model's training set of {} images (training fingerprint; "
                        "false-match rate {:.1e} per image)",
                        o.matched, o.images, share, o.training_images, o.false_match_rate);
-  return fmt::format("about {:.0f} of {} evaluated images ({:.1f} %) are in the model's labelled training set of {} images ({} of the {} "
+  return fmt::format("about {:.0f} of {} evaluated images ({:.1f} %) are in the model's training set of {} images ({} of the {} "
                      "evaluated images in its 1-in-{:.0f} fingerprint sample matched)",
                      o.estimated(), o.images, share, o.training_images, o.matched, o.checked, 1.0 / o.sampled_fraction);
 }

@@ -38,14 +38,14 @@ struct TrainingOverlap {
   int64_t images = 0;           // evaluated images
   int64_t checked = 0;          // of those, in the fingerprint's sample (all when complete)
   int64_t matched = 0;          // of the checked, found in the fingerprint
-  int64_t training_images = 0;  // labelled training images the fingerprint describes
+  int64_t training_images = 0;  // training images the fingerprint describes
   double sampled_fraction = 1;  // share of training images in the fingerprint
   double false_match_rate = 0;  // per checked image
   double estimated() const { return checked ? static_cast<double>(matched) * static_cast<double>(images) / static_cast<double>(checked) : 0.0; }
   // More matches than chance explains: the accuracy is (partly) on training images.
   bool significant() const;
 };
-// One line: "500 of 500 evaluated images (100.0 %) are in the model's labelled training set
+// One line: "500 of 500 evaluated images (100.0 %) are in the model's training set
 // (...)"; "about ..." when the fingerprint holds a sample.
 std::string OverlapText(const TrainingOverlap& overlap);
 

@@ -113,6 +113,22 @@ TEST(ImageFingerprint, MalformedTextIsAnError) {
   }
 }
 
+// Two training images whose hashes map to the same coded value both stay: every training
+// image is still found after a text round trip (the number of values is what Lookup maps with).
+TEST(ImageFingerprint, ImagesMappingToTheSameValueAreAllFound) {
+  std::mt19937_64 rng(testing::TestSeed());
+  std::vector<uint64_t> hashes;
+  for (int i = 0; i < 200; ++i) hashes.push_back(rng() >> 1);  // top bit clear: in the sample
+  // v = (h mod 2^32) * n * 2^16 >> 32: equal low 32 bits give equal v.
+  hashes.push_back((hashes[0] & 0xffffffffULL) | (uint64_t{0x1234} << 40));
+  hashes.push_back((hashes[1] & 0xffffffffULL) | (uint64_t{0x4321} << 40));
+  const ImageFingerprint built = ImageFingerprint::FromHashes(hashes, kSize, 3);
+  EXPECT_EQ(built.count(), hashes.size()) << "no value dropped";
+  auto parsed = ImageFingerprint::Parse(built.ToText());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  for (uint64_t h : hashes) EXPECT_EQ(parsed->LookupHash(h), ImageFingerprint::Match::kPresent) << std::hex << h;
+}
+
 TEST(ImageFingerprint, Sha256HexMatchesTheStandardVector) {
   const std::string abc = "abc";
   EXPECT_EQ(Sha256Hex(reinterpret_cast<const uint8_t*>(abc.data()), abc.size()),

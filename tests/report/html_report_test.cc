@@ -55,7 +55,7 @@ TEST(HtmlReport, HoldsTheExpectedPieces) {
   // Header: version, model hash, command line (escaped), threshold; the overlap warning next
   // to the model's own estimate.
   for (const char* piece : {"personcls 9.9.9", "<code>ab12</code>", "personcls eval --data &#39;a b&#39;", "id=\"threshold\">argmax",
-                            "id=\"overlap-warning\"", "4 of 5 evaluated images (80.0 %) are in the model&#39;s labelled training set of 500",
+                            "id=\"overlap-warning\"", "4 of 5 evaluated images (80.0 %) are in the model&#39;s training set of 500",
                             "the model's own estimate: 80 % cross-validated"})
     EXPECT_NE(html.find(piece), std::string::npos) << piece;
   // The precision-recall curve beside the ROC, with its average precision (roc_test.cc).

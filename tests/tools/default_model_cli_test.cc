@@ -161,7 +161,7 @@ TEST(DefaultModelCli, DistillEndToEnd) {
       index << "../train/" << file << "," << (i < 5 ? "big" : "small") << "," << (i % 2 ? label : "") << ",96,96,\n";
     }
   }
-  const std::string pool = teachers + " --unlabeled " + dir + "/pool --labeled-per-batch 0 --epochs 1 --batch 4";
+  const std::string pool = teachers + " --unlabeled " + dir + "/pool --unlabeled-size 96 --labeled-per-batch 0 --epochs 1 --batch 4";
   const RunResult p = RunCli("distill" + pool + " --source-cap 2 --source-weight small=2 --pool-labels --hard-weight 0.3 --verbose --out " + dir + "/pool_run");
   ASSERT_EQ(p.exit_code, 0) << p.err;
   EXPECT_NE(p.err.find("pool of 8 images from 2 sources (4 with labels)"), std::string::npos) << p.err;
@@ -172,6 +172,10 @@ TEST(DefaultModelCli, DistillEndToEnd) {
   auto pool_last = safetensors::ReadFile(dir + "/pool_run/last.safetensors");
   ASSERT_TRUE(pool_last.ok());
   EXPECT_NE(pool_last->metadata.at("distill").find(" source_cap=2 w[small]=2 pool_labels=1"), std::string::npos) << pool_last->metadata.at("distill");
+  // Pool photos are in the training fingerprint: eval on them says so.
+  const RunResult seen = RunCli("eval --json --model " + dir + "/pool_run/last.safetensors --data " + dir + "/train");
+  ASSERT_EQ(seen.exit_code, 0) << seen.err;
+  EXPECT_EQ(nlohmann::json::parse(seen.out)["training_overlap"]["matched"], 8) << seen.out;
   ExpectCliError(RunCli("distill" + pool + " --source-cap 2 --source-weight other=2 --out " + dir + "/r8"), "--source-weight other: no such pool source");
   ExpectCliError(RunCli("distill" + pool + " --source-weight small --out " + dir + "/r9"), "expected NAME=W");
   ExpectCliError(RunCli("distill" + pool + " --source-weight small=nan --out " + dir + "/r9"), "expected NAME=W");

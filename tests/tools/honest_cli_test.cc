@@ -53,7 +53,7 @@ TEST(HonestCli, EvalWarnsOnTheDefaultModelsTrainingImages) {
   const std::string dev = SharedPath("data/vww01-dev");
   const RunResult text = RunCli("eval --data " + dev);
   ASSERT_EQ(text.exit_code, 0) << text.err;
-  EXPECT_NE(text.out.find("WARNING:  500 of 500 evaluated images (100.0 %) are in the model's labelled training set"), std::string::npos)
+  EXPECT_NE(text.out.find("WARNING:  500 of 500 evaluated images (100.0 %) are in the model's training set"), std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find("estimate: " + std::string(DefaultModelInfo().accuracy)), std::string::npos) << text.out;
   const RunResult json = RunCli("eval --json --quiet --data " + dev);
@@ -75,7 +75,7 @@ TEST(HonestCli, EvalWarnsOnTheDefaultModelsTrainingImages) {
   EXPECT_NE(page.find("eval --quiet --data"), std::string::npos) << "the command line";
   // info names the fingerprint.
   const RunResult info = RunCli("info");
-  EXPECT_NE(info.out.find("trained on:   500 labelled training images (96x96x3 pixels), every one in the fingerprint"), std::string::npos)
+  EXPECT_NE(info.out.find("trained on:   500 training images (96x96x3 pixels), every one in the fingerprint"), std::string::npos)
       << info.out;
 }
 
