@@ -51,9 +51,10 @@ Expected<ArchConfig> InferArch(const StateDict& state, const std::optional<std::
 Expected<Graph> DeployGraphFromStateDict(const StateDict& state, const std::optional<std::string>& arch, int input_size) {
   PCLS_ASSIGN_OR_RETURN(ArchConfig config, InferArch(state, arch, input_size));
   PCLS_ASSIGN_OR_RETURN(ArchSpec spec, DescribeArch(config));
-  PCLS_ASSIGN_OR_RETURN(DeployWeights weights, FuseStateDict(spec, config.num_classes, state));
+  FusionSource source;
+  PCLS_ASSIGN_OR_RETURN(DeployWeights weights, FuseStateDict(spec, config.num_classes, state, &source));
   PCLS_ASSIGN_OR_RETURN(Graph graph, BuildDeployGraph(config, weights));
-  graph.description = "personcls " + config.name + " (fused from a checkpoint)";
+  graph.description = "personcls " + config.name + " (fused from a checkpoint: " + source.Describe() + ")";
   return graph;
 }
 
