@@ -44,6 +44,11 @@ struct LoadedModel {
 
 LoadedModel LoadModelOrThrow(const ModelOptions& options);
 
+// The input mapping: the model's metadata "normalization", overridden by --input-mean /
+// --input-scale (with both flags the metadata is not read). A malformed or non-finite
+// value is a CliError naming the model file or the flag.
+std::optional<InputNormalization> NormalizationOrThrow(const Graph& graph, const ModelOptions& options);
+
 struct Prediction {
   std::string file;
   int index = 0;
@@ -63,6 +68,10 @@ std::vector<std::string> ExpandImagePaths(const std::vector<std::string>& args);
 std::vector<std::string> SplitLabels(const std::string& text);
 
 nlohmann::json PredictionJson(const Prediction& p);
+
+// --json output: indented, with bytes that are not UTF-8 (in labels from a model file,
+// file names) written as U+FFFD instead of failing.
+std::string JsonText(const nlohmann::json& j);
 
 // A progress bar on stderr, drawn only when stderr is a terminal.
 class ProgressBar {

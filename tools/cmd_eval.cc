@@ -100,7 +100,7 @@ void RegisterEval(CLI::App& app) {
       nlohmann::json out{{"model", args->model.model}, {"data", args->data},  {"images", files.size()},
                          {"accuracy", accuracy},       {"correct", correct},    {"confusion", confusion},
                          {"labels", model.labels},     {"per_class", per_class}, {"predictions", predictions}};
-      fmt::print("{}\n", out.dump(2));
+      fmt::print("{}\n", JsonText(out));
       return;
     }
     fmt::print("images:   {}\naccuracy: {:.2f} % ({} / {})\n\nconfusion (rows: true, columns: predicted)\n", files.size(), 100.0 * accuracy,

@@ -5,26 +5,14 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/file_bytes.h"
 #include "formats/onnx/onnx_reader.h"
 #include "formats/tflite/tflite_reader.h"
 #include "personcls/model.h"
 
 namespace personcls {
 
-Expected<std::vector<uint8_t>> ReadFileBytes(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return Status::Error(path + ": is a directory");
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return Status::Error(path + ": cannot open: " + std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  size_t got;
-  while ((got = std::fread(chunk, 1, sizeof(chunk), f)) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return Status::Error(path + ": read error");
-  return bytes;
-}
+Expected<std::vector<uint8_t>> ReadFileBytes(const std::string& path) { return ReadBinaryFile(path); }
 
 namespace {
 
