@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/file_bytes.h"
+#include "core/memory_budget.h"
 #include "formats/onnx/onnx_reader.h"
 #include "formats/tflite/tflite_reader.h"
 #include "personcls/model.h"
@@ -26,9 +27,7 @@ bool IsOnnx(const std::vector<uint8_t>& bytes, const std::string& name) {
   return ext == ".onnx";
 }
 
-}  // namespace
-
-Expected<std::shared_ptr<const Graph>> LoadModelBytes(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& name) {
+Expected<std::shared_ptr<const Graph>> LoadModelBytesUnguarded(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& name) {
   if (IsOnnx(*bytes, name)) {
     auto graph = onnx_format::ReadOnnx(*bytes, name);
     if (!graph.ok()) return graph.status();
@@ -37,6 +36,14 @@ Expected<std::shared_ptr<const Graph>> LoadModelBytes(std::shared_ptr<const std:
   auto graph = tflite_format::ReadTflite(std::move(bytes), name);
   if (!graph.ok()) return graph.status();
   return std::shared_ptr<const Graph>(std::make_shared<Graph>(std::move(graph).value()));
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<const Graph>> LoadModelBytes(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& name) {
+  // The readers bound what a file can make them allocate (core/memory_budget.h); an
+  // allocation that still fails is one line naming the file.
+  return GuardAllocation(name, [&] { return LoadModelBytesUnguarded(std::move(bytes), name); });
 }
 
 Expected<std::shared_ptr<const Graph>> LoadModelFile(const std::string& path) {

@@ -16,6 +16,7 @@
 #include "formats/onnx/onnx_reader.h"
 #include "formats/onnx_test_util.h"
 #include "personcls/interpreter.h"
+#include "test_util.h"
 
 PCLS_DEFINE_ALLOC_PROBE()
 
@@ -31,13 +32,6 @@ using testing::Serialize;
 using testing::SetInts;
 
 constexpr int64_t kMiB = int64_t{1} << 20;
-
-void ExpectOneLine(const Status& s, const std::string& name, const std::string& fragment) {
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message().rfind(name + ": ", 0), 0u) << s.message();
-  EXPECT_EQ(s.message().find('\n'), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find(fragment), std::string::npos) << s.message();
-}
 
 // x [1, depth] -> MatMul by `w` [depth, depth] declared by dims, with `data` as its values.
 onnx::ModelProto MatMulModel(int64_t depth, const std::string& raw_data) {
@@ -64,14 +58,14 @@ TEST(OnnxMemory, DeclaredDimsAreCheckedAgainstTheDataFirst) {
   const auto mark = MarkAllocations();
   auto g = onnx_format::ReadOnnx(bytes, "dims.onnx");
   EXPECT_LT(AllocationPeakSince(mark), 2 * kMiB);
-  ExpectOneLine(g.status(), "dims.onnx", "raw_data holds 4 bytes, dims need 1073741824");
+  testing::ExpectErrorLine(g.status(), "dims.onnx", "raw_data holds 4 bytes, dims need 1073741824");
   // The typed field (float_data) is checked the same way.
   onnx::ModelProto m = MatMulModel(16384, "");
   m.mutable_graph()->mutable_initializer(0)->add_float_data(1.0f);
   const auto mark2 = MarkAllocations();
   auto h = onnx_format::ReadOnnx(Serialize(m), "typed.onnx");
   EXPECT_LT(AllocationPeakSince(mark2), 2 * kMiB);
-  ExpectOneLine(h.status(), "typed.onnx", "holds 1 values, dims need 268435456");
+  testing::ExpectErrorLine(h.status(), "typed.onnx", "holds 1 values, dims need 268435456");
 }
 
 TEST(OnnxMemory, ProtobufObjectsAreChargedToTheFile) {
@@ -91,7 +85,7 @@ TEST(OnnxMemory, ProtobufObjectsAreChargedToTheFile) {
   const auto mark = MarkAllocations();
   auto g = onnx_format::ReadOnnx(bytes, "nodes.onnx");
   EXPECT_LT(AllocationPeakSince(mark), static_cast<int64_t>(budget.limit()) + 8 * kMiB);
-  ExpectOneLine(g.status(), "nodes.onnx", "protobuf objects of the model needs");
+  testing::ExpectErrorLine(g.status(), "nodes.onnx", "protobuf objects of the model needs");
 }
 
 TEST(OnnxMemory, ConstantsCopiedPerNodeAreCharged) {
@@ -115,7 +109,7 @@ TEST(OnnxMemory, ConstantsCopiedPerNodeAreCharged) {
   const auto mark = MarkAllocations();
   auto graph = onnx_format::ReadOnnx(bytes, "copies.onnx");
   EXPECT_LT(AllocationPeakSince(mark), static_cast<int64_t>(budget.limit()) + 8 * kMiB);
-  ExpectOneLine(graph.status(), "copies.onnx", "constant 'w' needs 147456 bytes, past the memory limit of this file");
+  testing::ExpectErrorLine(graph.status(), "copies.onnx", "constant 'w' needs 147456 bytes, past the memory limit of this file");
 
   // 40 such nodes are fine (5.6 MiB of constants).
   g->mutable_node()->DeleteSubrange(40, 560);

@@ -12,6 +12,7 @@
 #include "formats/pth/pickle.h"
 #include "formats/pth/pth_reader.h"
 #include "pth/pth_test_util.h"
+#include "test_util.h"
 
 PCLS_DEFINE_ALLOC_PROBE()
 
@@ -25,13 +26,6 @@ using testing::MarkAllocations;
 using testing::P;
 
 constexpr int64_t kMiB = int64_t{1} << 20;
-
-void ExpectRefused(const Status& s, const std::string& name, const std::string& fragment) {
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message().rfind(name + ": ", 0), 0u) << s.message();
-  EXPECT_EQ(s.message().find('\n'), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find(fragment), std::string::npos) << s.message();
-}
 
 std::string OneTensorPickle(int numel) { return P().op('}').op('(').tensor("w", "0", numel, 0, {numel}, {1}).op('u').done(); }
 
@@ -60,7 +54,7 @@ TEST(PthMemory, ForgedEntrySizeIsRefusedBeforeAllocating) {
   const auto mark = MarkAllocations();
   auto f = pth::ParseStateDict(bytes, "forged.pth");
   EXPECT_LT(AllocationPeakSince(mark), 4 * kMiB);
-  ExpectRefused(f.status(), "forged.pth", "archive entry m/data/0 needs 4294967280 bytes, past the memory limit of this file");
+  testing::ExpectErrorLine(f.status(), "forged.pth", "archive entry m/data/0 needs 4294967280 bytes, past the memory limit of this file");
 
   // A stored entry cannot hold more than the file.
   auto stored = MakeZip({{"m/data.pkl", OneTensorPickle(12)}, {"m/data/0", Floats(12)}, {"m/version", "3\n"}});
@@ -80,7 +74,7 @@ TEST(PthMemory, DeflateBombIsRefusedAndCompressedFilesStillLoad) {
   const auto mark = MarkAllocations();
   auto f = pth::ParseStateDict(bomb, "bomb.pth");
   EXPECT_LT(AllocationPeakSince(mark), 4 * kMiB);
-  ExpectRefused(f.status(), "bomb.pth", "past the memory limit of this file");
+  testing::ExpectErrorLine(f.status(), "bomb.pth", "past the memory limit of this file");
 
   // The same layout with a sane size: deflate is read as before.
   auto small = MakeZip({{"m/data.pkl", OneTensorPickle(12)}, {"m/data/0", Floats(12)}, {"m/version", "3\n"}}, ZIP_CM_DEFLATE);
@@ -101,7 +95,7 @@ TEST(PthMemory, ManyViewsOfOneStorageAreBounded) {
   auto f = pth::ParseStateDict(bytes, "views.pth");
   const MemoryBudget budget(bytes.size());
   EXPECT_LT(AllocationPeakSince(mark), static_cast<int64_t>(budget.limit()) + 8 * kMiB);
-  ExpectRefused(f.status(), "views.pth", "past the memory limit of this file");
+  testing::ExpectErrorLine(f.status(), "views.pth", "past the memory limit of this file");
 
   // A handful of views is fine.
   P q;
@@ -147,7 +141,7 @@ TEST(PthMemory, PickleContainersGrowOnlyWithinTheBudget) {
     // The budget, plus what is transient: a container's old array while it grows, the
     // items on the stack and those popped off it.
     EXPECT_LT(AllocationPeakSince(mark), 4 * kMiB + 12 * kMiB);
-    ExpectRefused(v.status(), "grow.pkl", "past the memory limit of this file");
+    testing::ExpectErrorLine(v.status(), "grow.pkl", "past the memory limit of this file");
     MemoryBudget large = MemoryBudget::WithLimit(64 * kMiB);  // the same pickle is fine
     auto w = pth::Unpickle(reinterpret_cast<const uint8_t*>(c.pickle.data()), c.pickle.size(), "grow.pkl", large);
     ASSERT_TRUE(w.ok()) << w.status().message();
@@ -164,7 +158,7 @@ TEST(PthMemory, BuildStateGrowsOnlyWithinTheBudget) {
   s += ".";
   MemoryBudget small = MemoryBudget::WithLimit(4 * kMiB);
   auto v = pth::Unpickle(reinterpret_cast<const uint8_t*>(s.data()), s.size(), "build.pkl", small);
-  ExpectRefused(v.status(), "build.pkl", "past the memory limit of this file");
+  testing::ExpectErrorLine(v.status(), "build.pkl", "past the memory limit of this file");
   MemoryBudget large = MemoryBudget::WithLimit(64 * kMiB);
   auto w = pth::Unpickle(reinterpret_cast<const uint8_t*>(s.data()), s.size(), "build.pkl", large);
   ASSERT_TRUE(w.ok()) << w.status().message();
