@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   WriteFuzzFile(prefix + ".index.csv", data + 2 + split, size - 2 - split);
   auto cache = personcls::ReadImageCache(prefix);
   if (!cache.ok()) {
-    const std::string& m = cache.status().message();
-    if ((m.rfind(prefix + ".pcache", 0) != 0 && m.rfind(prefix + ".index.csv", 0) != 0) || m.find('\n') != std::string::npos)
+    const std::string m = cache.status().message();
+    if ((m.rfind(prefix + ".pcache:", 0) != 0 && m.rfind(prefix + ".index.csv:", 0) != 0) || m.find('\n') != std::string::npos)
       __builtin_trap();
     return 0;
   }

@@ -66,7 +66,7 @@ std::vector<float> Tensor::AsFloat() const {
   const int64_t n = num_elements();
   std::vector<float> out(static_cast<size_t>(n));
   if (dtype == "F32") {
-    std::memcpy(out.data(), bytes.data(), static_cast<size_t>(n) * 4);
+    if (n > 0) std::memcpy(out.data(), bytes.data(), static_cast<size_t>(n) * 4);
   } else if (dtype == "F64") {
     for (int64_t i = 0; i < n; ++i) {
       double v;
@@ -195,7 +195,7 @@ Tensor FromFloat(const std::vector<float>& values, std::vector<int64_t> shape) {
   t.dtype = "F32";
   t.shape = std::move(shape);
   t.bytes.resize(values.size() * 4);
-  std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
+  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), t.bytes.size());  // no memcpy of null pointers
   return t;
 }
 
