@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "data/image_cache.h"
 #include "data/image_encoders.h"
+#include "formats/safetensors/safetensors.h"
 #include "formats/onnx/onnx_writer.h"
 #include "formats/tflite/tflite_writer.h"
 #include "graph_builder.h"
@@ -583,6 +585,73 @@ void OnnxSeeds() {
   Write(t, file, *bytes);
 }
 
+// ---- checkpoints, datasets, the image cache ------------------------------------------
+// (.pth seeds are real torch.save files: fuzz/make_pth_seeds.py.)
+
+void SafetensorsSeeds() {
+  const std::string t = "fuzz_safetensors";
+  auto emit = [&](const std::string& file, const safetensors::File& f) {
+    const std::vector<uint8_t> bytes = safetensors::Serialize(f);
+    auto back = safetensors::Parse(bytes, file);
+    if (!back.ok() || back->tensors.size() != f.tensors.size()) return Fail(t + "/" + file + ": does not read back");
+    Write(t, file, bytes);
+  };
+  safetensors::File a;
+  a.tensors["backbone.conv1.conv.weight"] = safetensors::FromFloat({0.5f, -1.0f, 2.0f, 0.25f, 3.0f, -0.125f}, {2, 1, 3, 1});
+  a.tensors["head.fc.bias"] = safetensors::FromFloat({0.1f, -0.1f}, {2});
+  safetensors::Tensor nbt;
+  nbt.dtype = "I64";
+  nbt.bytes = {7, 0, 0, 0, 0, 0, 0, 0};
+  a.tensors["backbone.conv1.norm.num_batches_tracked"] = nbt;
+  a.metadata = {{"arch", "mbv2-rep-0.35"}, {"input_size", "32"}, {"labels", "no,yes"}};
+  emit("checkpoint_f32_i64_metadata.safetensors", a);
+  safetensors::File b;
+  safetensors::Tensor half;
+  half.dtype = "F16";
+  half.shape = {3};
+  half.bytes = {0x00, 0x3c, 0x00, 0xc0, 0x00, 0x00};
+  b.tensors["h"] = half;
+  b.tensors["scalar"] = safetensors::FromFloat({42.0f}, {});
+  b.tensors["empty"] = safetensors::FromFloat({}, {0, 5});
+  emit("f16_scalar_empty.safetensors", b);
+}
+
+void LabelsCsvSeeds() {
+  const std::string t = "fuzz_labels_csv";
+  auto emit = [&](const std::string& file, uint8_t classes_byte, const std::string& text) {
+    std::vector<uint8_t> bytes = {classes_byte};
+    bytes.insert(bytes.end(), text.begin(), text.end());
+    Write(t, file, bytes);
+  };
+  emit("header_two_classes.csv", 1, "file,label\na.jpg,0\nsub/b.png,1\n");
+  emit("crlf_no_header_three_classes.csv", 2, "x.ppm,2\r\ny.bmp,0\r\n\r\nz z.jpg,1\r\n");
+}
+
+void ImageCacheSeeds() {
+  const std::string t = "fuzz_image_cache";
+  for (int channels : {1, 3}) {
+    ImageCache cache;
+    cache.height = 3;
+    cache.width = 2;
+    cache.channels = channels;
+    cache.records = {{9, "train2014/COCO_train2014_000000000009.jpg", 1, 640, 480}, {25, "val2014/x.jpg", 0, 33, 47}};
+    cache.pixels.resize(cache.records.size() * cache.record_bytes());
+    for (size_t i = 0; i < cache.pixels.size(); ++i) cache.pixels[i] = static_cast<uint8_t>(i * 37);
+    const fs::path dir = fs::temp_directory_path() / ("make_seeds_cache_" + std::to_string(channels));
+    fs::create_directories(dir);
+    const std::string prefix = (dir / "split").string();
+    if (Status s = WriteImageCache(prefix, cache); !s.ok()) return Fail(t + ": " + s.message());
+    if (!ReadImageCache(prefix).ok()) return Fail(t + ": does not read back");
+    std::ifstream data(prefix + ".pcache", std::ios::binary), index(prefix + ".index.csv", std::ios::binary);
+    const std::vector<uint8_t> pcache((std::istreambuf_iterator<char>(data)), {}), csv((std::istreambuf_iterator<char>(index)), {});
+    std::vector<uint8_t> bytes = {static_cast<uint8_t>(pcache.size() & 0xff), static_cast<uint8_t>(pcache.size() >> 8)};
+    bytes.insert(bytes.end(), pcache.begin(), pcache.end());
+    bytes.insert(bytes.end(), csv.begin(), csv.end());
+    fs::remove_all(dir);
+    Write(t, channels == 1 ? "gray_2x3_two_records.bin" : "rgb_2x3_two_records.bin", bytes);
+  }
+}
+
 }  // namespace
 }  // namespace personcls
 
@@ -594,6 +663,9 @@ int main(int argc, char** argv) {
   personcls::PnmSeeds();
   personcls::ModelSeeds();
   personcls::OnnxSeeds();
+  personcls::SafetensorsSeeds();
+  personcls::LabelsCsvSeeds();
+  personcls::ImageCacheSeeds();
   std::printf("make_seeds: wrote %d seeds under %s\n", personcls::g_written, personcls::g_root.c_str());
   if (personcls::g_failures) std::fprintf(stderr, "make_seeds: %d failures\n", personcls::g_failures);
   return personcls::g_failures ? 1 : 0;

@@ -55,34 +55,47 @@ LoadedModel LoadModelOrThrow(const ModelOptions& options) {
   if (m.interpreter->num_inputs() != 1 || m.interpreter->num_outputs() < 1)
     throw CliError{options.model + ": expected one input tensor"};
   const int64_t classes = m.interpreter->output_desc(0).num_elements();
+  // Where the labels came from, for the message when their count is wrong: the flag, or
+  // the model file's metadata (then the file is named, not a flag that was not given).
+  std::string labels_from = "--labels";
   if (!options.labels.empty()) {
     m.labels = SplitLabels(options.labels);
   } else if (auto it = m.graph->metadata.find("labels"); it != m.graph->metadata.end()) {
     m.labels = SplitLabels(std::string(it->second.begin(), it->second.end()));
+    labels_from = (options.model.empty() ? std::string("embedded default model") : options.model) + ": metadata 'labels'";
   } else if (classes == 2 || classes == 1) {
     m.labels = {"Not a person", "Person"};
   }
   if (m.labels.empty())
     for (int64_t i = 0; i < classes; ++i) m.labels.push_back(std::to_string(i));
   if (classes == 1 && m.labels.size() != 2)
-    throw CliError{"--labels has " + std::to_string(m.labels.size()) + " labels but the model (one output) has 2 classes"};
+    throw CliError{labels_from + " has " + std::to_string(m.labels.size()) + " labels but the model (one output) has 2 classes"};
   if (classes != 1 && static_cast<int64_t>(m.labels.size()) != classes)
-    throw CliError{"--labels has " + std::to_string(m.labels.size()) + " labels but the model has " + std::to_string(classes) + " outputs"};
+    throw CliError{labels_from + " has " + std::to_string(m.labels.size()) + " labels but the model has " + std::to_string(classes) + " outputs"};
   for (const OpDesc& op : m.graph->ops)
     if (op.outputs[0] == m.graph->outputs[0]) m.outputs_probabilities = op.type == OpType::kLogistic || op.type == OpType::kSoftmax;
   // Model metadata "normalization" = "mean=M,scale=S" (written by personcls exporters)
   // sets the input mapping; --input-mean/--input-scale override it.
-  auto norm = ReadNormalizationMetadata(*m.graph);
-  if (!norm.ok()) throw CliError{norm.status().WithContext(options.model).message()};
-  m.normalization = *norm;
-  if (options.input_mean || options.input_scale) {
-    InputNormalization n = m.normalization.value_or(InputNormalization{});
-    if (options.input_mean) n.mean = *options.input_mean;
-    if (options.input_scale) n.scale = *options.input_scale;
-    if (!(n.scale > 0)) throw CliError{"--input-scale must be positive"};
-    m.normalization = n;
-  }
+  m.normalization = NormalizationOrThrow(*m.graph, options);
   return m;
+}
+
+std::optional<InputNormalization> NormalizationOrThrow(const Graph& graph, const ModelOptions& options) {
+  if (options.input_mean && options.input_scale) {  // both given: the metadata is not used, even if bad
+    const InputNormalization n{*options.input_mean, *options.input_scale};
+    if (!std::isfinite(n.mean)) throw CliError{"--input-mean must be a finite number"};
+    if (!(std::isfinite(n.scale) && n.scale > 0)) throw CliError{"--input-scale must be a finite positive number"};
+    return n;
+  }
+  auto norm = ReadNormalizationMetadata(graph);
+  if (!norm.ok()) throw CliError{norm.status().WithContext(options.model.empty() ? "embedded default model" : options.model).message()};
+  if (!options.input_mean && !options.input_scale) return *norm;
+  InputNormalization n = norm->value_or(InputNormalization{});
+  if (options.input_mean) n.mean = *options.input_mean;
+  if (options.input_scale) n.scale = *options.input_scale;
+  if (options.input_mean && !std::isfinite(n.mean)) throw CliError{"--input-mean must be a finite number"};
+  if (options.input_scale && !(std::isfinite(n.scale) && n.scale > 0)) throw CliError{"--input-scale must be a finite positive number"};
+  return n;
 }
 
 Expected<Prediction> Classify(LoadedModel& model, const std::string& path) {
@@ -166,6 +179,8 @@ nlohmann::json PredictionJson(const Prediction& p, const LoadedModel& model) {
   if (model.threshold) j["threshold"] = *model.threshold;
   return j;
 }
+
+std::string JsonText(const nlohmann::json& j) { return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 namespace {
 

@@ -52,6 +52,11 @@ struct LoadedModel {
 
 LoadedModel LoadModelOrThrow(const ModelOptions& options);
 
+// The input mapping: the model's metadata "normalization", overridden by --input-mean /
+// --input-scale (with both flags the metadata is not read). A malformed or non-finite
+// value is a CliError naming the model file or the flag.
+std::optional<InputNormalization> NormalizationOrThrow(const Graph& graph, const ModelOptions& options);
+
 struct Prediction {
   std::string file;
   int index = 0;      // the decision: argmax, or the threshold's decision (LoadedModel::threshold)
@@ -80,6 +85,10 @@ std::vector<std::string> SplitLabels(const std::string& text);
 
 // {file, label, index, argmax, scores, raw[, person_score][, threshold]}.
 nlohmann::json PredictionJson(const Prediction& p, const LoadedModel& model);
+
+// --json output: indented, with bytes that are not UTF-8 (in labels from a model file,
+// file names) written as U+FFFD instead of failing.
+std::string JsonText(const nlohmann::json& j);
 
 // --quiet / --verbose of the long commands.
 enum class Verbosity { kQuiet, kNormal, kVerbose };

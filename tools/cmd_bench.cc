@@ -49,7 +49,7 @@ void RegisterBench(CLI::App& app) {
     if (args->json) {
       nlohmann::json j{{"model", name}, {"threads", args->model.threads}, {"kernels", args->model.kernels}, {"runs", args->runs},
                        {"min_ms", ms.front()},       {"median_ms", median},             {"max_ms", ms.back()},             {"macs", it.total_macs()}};
-      fmt::print("{}\n", j.dump(2));
+      fmt::print("{}\n", JsonText(j));
       return;
     }
     fmt::print("{}: {} threads, {} kernels, {} runs: min {:.3f} ms, median {:.3f} ms, max {:.3f} ms ({:.2f} GMAC/s at median)\n",

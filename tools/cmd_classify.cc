@@ -63,7 +63,7 @@ void RegisterClassify(CLI::App& app) {
     }
     progress.Clear();
     if (args->json) {
-      fmt::print("{}\n", out.dump(2));
+      fmt::print("{}\n", JsonText(out));
     } else if (paths.size() > 1 || std::any_of(args->inputs.begin(), args->inputs.end(), [](const std::string& a) {
                  std::error_code ec;
                  return std::filesystem::is_directory(a, ec);

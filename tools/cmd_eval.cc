@@ -254,7 +254,7 @@ void RegisterEval(CLI::App& app) {
                                    {"significant", warn}};
       out["accuracy_estimate"] = estimate.empty() ? nlohmann::json(nullptr) : nlohmann::json(estimate);
       out["predictions"] = std::move(predictions);
-      fmt::print("{}\n", out.dump(2));
+      fmt::print("{}\n", JsonText(out));
       if (warn && verbosity != Verbosity::kQuiet) fmt::print(stderr, "personcls: warning: {}\n", report::OverlapText(overlap));
       return;
     }

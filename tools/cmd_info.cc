@@ -112,7 +112,7 @@ void PrintArch(const std::string& name, int input, int classes, bool gray, bool 
                         {"macs", int64_t{9} * c.in_c * c.out_c * c.out_hw * c.out_hw}});
     nlohmann::json j{{"arch", name},         {"input", {input, input, gray ? 1 : 3}}, {"classes", classes}, {"params", params},
                      {"train_params", train_params}, {"macs", macs}, {"arena_bytes", (*it)->arena_bytes()}, {"layers", layers}};
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", JsonText(j));
     return;
   }
   fmt::print("arch:          {} (input {}x{}x{}, {} classes)\n", name, input, input, gray ? 1 : 3, classes);
@@ -196,7 +196,7 @@ void RegisterInfo(CLI::App& app) {
                             {"macs", ops[k].macs},
                             {"output", TensorJson(g.tensors[op.outputs[0]])}});
       }
-      fmt::print("{}\n", j.dump(2));
+      fmt::print("{}\n", JsonText(j));
       return;
     }
     if (args->model.model.empty()) {

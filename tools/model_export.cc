@@ -80,22 +80,8 @@ void PrepareExportJob(ExportJob& job) {
   // From here on the model's name is only the context of messages and metadata.
   if (o.model.empty()) job.model.model = "embedded default model";
   if (!o.labels.empty()) job.metadata.labels = SplitLabels(o.labels);
-  std::optional<InputNormalization> norm;  // the model's metadata, as LoadModelOrThrow reads it
-  if (auto it = job.graph->metadata.find("normalization"); it != job.graph->metadata.end()) {
-    const std::string text(it->second.begin(), it->second.end());
-    norm.emplace();
-    if (std::sscanf(text.c_str(), "mean=%f,scale=%f", &norm->mean, &norm->scale) != 2 || !(norm->scale > 0))
-      throw CliError{o.model + ": metadata 'normalization' must read mean=M,scale=S, is '" + text + "'"};
-  }
-  if (o.input_mean || o.input_scale) {
-    InputNormalization n = norm.value_or(InputNormalization{});
-    if (o.input_mean) n.mean = *o.input_mean;
-    if (o.input_scale) n.scale = *o.input_scale;
-    if (!(n.scale > 0)) throw CliError{"--input-scale must be positive"};
-    job.metadata.normalization = n;
-  } else {
-    job.metadata.normalization = norm;
-  }
+  // The model's metadata, as LoadModelOrThrow reads it, overridden by the flags.
+  job.metadata.normalization = NormalizationOrThrow(*job.graph, o);
   job.metadata.source = o.model;
   if (!job.train_data.empty()) {
     const TensorDesc& in = job.graph->tensors[job.graph->inputs.at(0)];

@@ -24,12 +24,18 @@ struct InputNormalization {
   float scale = 1.0f / 255.0f;
 };
 
+// A usable mapping: mean finite, scale finite and positive. NaN or inf would turn every
+// input into NaN (and, for int8 inputs, reach an undefined float-to-int8 cast).
+Status CheckInputNormalization(const InputNormalization& n);
+
 // The model's own input mapping: metadata "normalization" = "mean=M,scale=S" (written by
-// personcls exporters), or nullopt when absent. Malformed text or a scale <= 0 is an error.
+// personcls exporters), or nullopt when absent. Malformed text, or values that
+// CheckInputNormalization refuses, are an error.
 Expected<std::optional<InputNormalization>> ReadNormalizationMetadata(const Graph& graph);
 
 // Fills `data` (desc.num_bytes() bytes) from `image`. desc must be NHWC [1,H,W,1|3] of
-// int8 or float32; anything else is an error naming the shape.
+// int8 or float32; anything else is an error naming the shape, as is a normalization that
+// CheckInputNormalization refuses.
 Status FillInputTensor(const Image& image, const TensorDesc& desc, void* data,
                        const std::optional<InputNormalization>& normalization = std::nullopt);
 

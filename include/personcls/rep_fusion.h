@@ -20,9 +20,22 @@ using StateDict = std::map<std::string, std::vector<float>>;
 
 constexpr double kBatchNormEps = 1e-5;
 
-// Fuses every block. A state dict that already holds a block's deploy conv
-// (`backbone.layerL.B.fuse_conv.{weight,bias}`) uses it as is. Errors name the first
-// missing or mis-sized tensor.
-Expected<DeployWeights> FuseStateDict(const ArchSpec& spec, int num_classes, const StateDict& state);
+// Where each block's deploy conv came from.
+struct FusionSource {
+  int from_branches = 0;       // fused from the train-form branches (conv3x3, conv.i, norm.i, dense_norm)
+  int from_fuse_conv = 0;      // deploy-only block: its stored fuse_conv taken as is
+  int ignored_fuse_conv = 0;   // blocks fused from branches whose stored fuse_conv was ignored
+  // One line for `info`, e.g. "6 RepConv1x1 blocks fused from their train-form branches
+  // (their stored fuse_conv ignored)".
+  std::string Describe() const;
+};
+
+// Fuses every block. The train-form branches are the truth whenever a block has them
+// (`...conv3x3.conv.weight` present): SSCMA's RepConv1x1 owns a `fuse_conv` from __init__
+// and refreshes it only when the module enters eval mode, so in a saved checkpoint it is
+// stale or still random. A block's `backbone.layerL.B.fuse_conv.{weight,bias}` is used only
+// when the block has no branches (a deploy-only state dict). Errors name the first missing
+// or mis-sized tensor; `source` (optional) says which form each block came from.
+Expected<DeployWeights> FuseStateDict(const ArchSpec& spec, int num_classes, const StateDict& state, FusionSource* source = nullptr);
 
 }  // namespace personcls

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/fault_injection.h"
+
 namespace personcls {
 
 AtomicFile::~AtomicFile() { Discard(); }
@@ -52,6 +54,7 @@ Status AtomicFile::WriteAt(uint64_t offset, const void* data, size_t size) {
 
 Status AtomicFile::Commit() {
   if (file_ == nullptr) return Status::Error(path_ + ": not open for writing");
+  KillPointBeforeCommit();  // test hook: dies here only under PERSONCLS_KILL_AT_COMMIT
   if (std::fflush(file_) != 0) return Fail("write failed");
   // fsync before rename: otherwise a power loss can leave the new name on empty data.
   if (::fsync(fileno(file_)) != 0) return Fail("fsync failed");

@@ -8,6 +8,7 @@
 
 #include <simdjson.h>
 
+#include <cstdio>
 #include <limits>
 #include <unordered_map>
 
@@ -182,13 +183,24 @@ Expected<std::vector<VwwImage>> LabelVww(const CocoInstances& coco, const std::s
     }
     images.push_back({image.id, image_dir + "/" + image.file_name, image.width, image.height, 0});
   }
-  for (const CocoAnnotation& a : coco.annotations) {
+  constexpr size_t kExamples = 3;
+  for (size_t k = 0; k < coco.annotations.size(); ++k) {
+    const CocoAnnotation& a = coco.annotations[k];
     if (a.category_id != coco.person_category_id) continue;
     ++local.person_annotations;
     local.crowd_person_annotations += a.iscrowd;
+    const std::string where = "annotations[" + std::to_string(k) + "]";
     auto it = position.find(a.image_id);
     if (it == position.end()) {
-      ++local.orphan_annotations;
+      if (local.orphan_annotations++ < kExamples) local.orphan_examples.push_back(where + ": image_id " + std::to_string(a.image_id) + " names no image");
+      continue;
+    }
+    if (a.area < 0) {
+      if (local.negative_area_annotations++ < kExamples) {
+        char area[32];
+        std::snprintf(area, sizeof(area), "%.9g", a.area);
+        local.negative_area_examples.push_back(where + ": area " + area);
+      }
       continue;
     }
     VwwImage& image = images[it->second];

@@ -54,12 +54,18 @@ struct VwwImage {
 struct VwwLabelStats {
   size_t person_annotations = 0;
   size_t crowd_person_annotations = 0;
-  size_t orphan_annotations = 0;  // image_id not among the images (ignored)
+  // Person annotations that cannot label anything, skipped: an image_id not among the
+  // images, or a negative area (COCO areas are pixel counts). The first few of each as
+  // "annotations[i]: image_id 77 names no image" / "annotations[i]: area -3.5".
+  size_t orphan_annotations = 0;
+  size_t negative_area_annotations = 0;
+  std::vector<std::string> orphan_examples, negative_area_examples;
 };
 
 // The VWW definition: 1 when any annotation of the person category has
-// area / (width * height) > threshold (crowd annotations included), else 0. Images keep
-// file order. Duplicate image ids are an error naming the id.
+// area / (width * height) > threshold (crowd annotations included), else 0. Person
+// annotations with an unknown image_id or a negative area are skipped and counted in
+// `stats`. Images keep file order. Duplicate image ids are an error naming the id.
 Expected<std::vector<VwwImage>> LabelVww(const CocoInstances& coco, const std::string& image_dir, double threshold,
                                          const std::string& name, VwwLabelStats* stats = nullptr);
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/memory_budget.h"
 #include "data/image_internal.h"
 #include "personcls/image.h"
 
@@ -52,7 +53,9 @@ ImageFormat SniffImageFormat(const uint8_t* data, size_t size) {
   return ImageFormat::kUnknown;
 }
 
-Expected<Image> DecodeImage(const uint8_t* data, size_t size, const std::string& name) {
+namespace {
+
+Expected<Image> DecodeImageUnguarded(const uint8_t* data, size_t size, const std::string& name) {
   if (size == 0) return DecodeError(name, "empty file");
   // Checked first: raw pixels may start with any bytes, a JPEG or PNG magic included.
   if (LowerExtension(name) == "bin") return DecodeRawBin(data, size, name);
@@ -63,6 +66,14 @@ Expected<Image> DecodeImage(const uint8_t* data, size_t size, const std::string&
     case ImageFormat::kPnm: return DecodePnm(data, size, name);
     default: return DecodeError(name, "unknown image format (not JPEG, PNG, BMP, PNM or a .bin file)");
   }
+}
+
+}  // namespace
+
+// Decoders size their output from the header, within kMaxImagePixels; an allocation that
+// still fails (a memory limit) is one line naming the file.
+Expected<Image> DecodeImage(const uint8_t* data, size_t size, const std::string& name) {
+  return GuardAllocation(name, [&] { return DecodeImageUnguarded(data, size, name); });
 }
 
 Expected<Image> LoadImage(const std::string& path) {

@@ -9,13 +9,24 @@
 
 namespace personcls {
 
+Status CheckInputNormalization(const InputNormalization& n) {
+  if (!std::isfinite(n.mean)) return Status::Error("input mean " + std::to_string(n.mean) + " is not a finite number");
+  if (!std::isfinite(n.scale) || !(n.scale > 0)) return Status::Error("input scale " + std::to_string(n.scale) + " must be finite and positive");
+  return Status::Ok();
+}
+
 Expected<std::optional<InputNormalization>> ReadNormalizationMetadata(const Graph& graph) {
   auto it = graph.metadata.find("normalization");
   if (it == graph.metadata.end()) return std::optional<InputNormalization>();
   InputNormalization n;
   const std::string text(it->second.begin(), it->second.end());
-  if (std::sscanf(text.c_str(), "mean=%f,scale=%f", &n.mean, &n.scale) != 2 || !(n.scale > 0))
-    return Status::Error("metadata 'normalization' must read mean=M,scale=S, is '" + text + "'");
+  // Printable excerpt for the message: the metadata may hold any bytes.
+  std::string shown = text.substr(0, 80);
+  for (char& c : shown)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  if (std::sscanf(text.c_str(), "mean=%f,scale=%f", &n.mean, &n.scale) != 2)
+    return Status::Error("metadata 'normalization' must read mean=M,scale=S, is '" + shown + "'");
+  if (Status s = CheckInputNormalization(n); !s.ok()) return Status::Error("metadata 'normalization' '" + shown + "': " + s.message());
   return std::optional<InputNormalization>(n);
 }
 
@@ -26,6 +37,10 @@ Status FillInputTensor(const Image& image, const TensorDesc& desc, void* data, c
     return Status::Error(std::string("model input type ") + DTypeName(desc.dtype) + " not supported for images");
   if (desc.dtype == DType::kInt8 && norm && desc.quant.scale.size() != 1)
     return Status::Error("int8 model input has no per-tensor quantization");
+  // Non-finite values would give NaN inputs, and for int8 a NaN-to-int8 cast (undefined).
+  if (norm) PCLS_RETURN_IF_ERROR(CheckInputNormalization(*norm));
+  if (desc.dtype == DType::kInt8 && norm && !(std::isfinite(desc.quant.scale[0]) && desc.quant.scale[0] > 0))
+    return Status::Error("int8 model input has a non-positive or non-finite scale");
   const int h = desc.shape[1], w = desc.shape[2], c = desc.shape[3];
   Image resized = ResizeBilinear(image, w, h);
   Image pixels = c == 1 ? ToGray(resized) : ToRgb(resized);

@@ -290,15 +290,45 @@ Expected<std::vector<bool>> ChooseMinival(const std::vector<VwwImage>& images, c
   return minival;
 }
 
+// "skipped N KIND: e1; e2; e3\n  ... and M more\n" (nothing when N is 0).
+std::string FormatProblems(const VwwProblems& p, const std::string& what) {
+  if (p.count == 0) return "";
+  std::string text = "skipped " + std::to_string(p.count) + " " + what + p.kind + ":";
+  for (const std::string& e : p.examples) text += " " + e + ";";
+  text.back() = '\n';
+  if (p.count > p.examples.size()) text += "  ... and " + std::to_string(p.count - p.examples.size()) + " more\n";
+  return text;
+}
+
+// The --strict error for skipped items: "ROOT: N unusable WHAT (--strict): 1 KIND, first E; ...".
+Status StrictError(const std::string& root, size_t total, const std::string& what, const std::vector<VwwProblems>& problems) {
+  std::string message = root + ": " + std::to_string(total) + " unusable " + what + " (--strict):";
+  for (const VwwProblems& p : problems) {
+    if (p.count > 0) message += " " + std::to_string(p.count) + " " + p.kind + ", first " + p.examples[0] + ";";
+  }
+  message.pop_back();
+  return Status::Error(message);
+}
+
+void AddAnnotationProblems(VwwProblems& problems, size_t count, const std::vector<std::string>& examples, const std::string& file) {
+  for (const std::string& e : examples)
+    if (problems.examples.size() < kExamplesPerKind) problems.examples.push_back(file + ": " + e);
+  problems.count += count;
+}
+
 Expected<std::vector<VwwImage>> LoadLabelled(const VwwBuildOptions& options, VwwReport* report) {
   std::vector<VwwImage> all;
+  report->annotation_problems = {VwwProblems{"unknown image id", 0, {}}, VwwProblems{"negative area", 0, {}}};
   for (const char* part : {"train2014", "val2014"}) {
-    const std::string path = options.coco_root + "/annotations/instances_" + part + ".json";
+    const std::string name = std::string("annotations/instances_") + part + ".json";
+    const std::string path = options.coco_root + "/" + name;
     if (!fs::is_regular_file(path)) return Status::Error(path + ": cannot open: No such file");
     PCLS_ASSIGN_OR_RETURN(CocoInstances coco, ReadCocoInstances(path));
     VwwLabelStats stats;
     PCLS_ASSIGN_OR_RETURN(std::vector<VwwImage> images, LabelVww(coco, part, options.threshold, path, &stats));
     report->orphan_annotations += stats.orphan_annotations;
+    AddAnnotationProblems(report->annotation_problems[0], stats.orphan_annotations, stats.orphan_examples, name);
+    AddAnnotationProblems(report->annotation_problems[1], stats.negative_area_annotations, stats.negative_area_examples, name);
     if (options.log) {
       options.log(path + ": " + std::to_string(images.size()) + " images, " + std::to_string(stats.person_annotations) +
                   " person annotations (" + std::to_string(stats.crowd_person_annotations) + " crowd)");
@@ -356,9 +386,11 @@ Status WriteSummary(const VwwBuildOptions& options, const VwwReport& report) {
     j["splits"][s.name] = {{"images", s.images}, {"not_person", s.per_class[0]}, {"person", s.per_class[1]}};
   }
   for (const VwwProblems& p : report.problems) j["skipped"][p.kind] = {{"count", p.count}, {"examples", p.examples}};
+  for (const VwwProblems& p : report.annotation_problems)
+    j["skipped_person_annotations"][p.kind] = {{"count", p.count}, {"examples", p.examples}};
   j["minival_ids_not_found"] = report.minival_ids_not_found;
   j["orphan_annotations"] = report.orphan_annotations;
-  return WriteFileAtomic(options.out_dir + "/summary.json", j.dump(2) + "\n");
+  return WriteFileAtomic(options.out_dir + "/summary.json", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 // Removes temporaries ("NAME.tmp<pid>", see AtomicFile) that a killed build left in the
@@ -389,12 +421,20 @@ size_t VwwReport::skipped() const {
   return n;
 }
 
+size_t VwwReport::skipped_annotations() const {
+  size_t n = 0;
+  for (const VwwProblems& p : annotation_problems) n += p.count;
+  return n;
+}
+
 Expected<VwwReport> BuildVww(const VwwBuildOptions& options) {
   if (options.size < 1 || options.size > 4096) return Status::Error("--size must be in 1..4096");
   if (options.chunk_size < 1) return Status::Error("chunk size must be >= 1");
   if (!(options.threshold >= 0 && options.threshold < 1)) return Status::Error("--threshold must be in [0, 1)");
   VwwReport report;
   PCLS_ASSIGN_OR_RETURN(std::vector<VwwImage> all, LoadLabelled(options, &report));
+  if (options.strict && report.skipped_annotations() > 0)
+    return StrictError(options.coco_root, report.skipped_annotations(), "person annotations", report.annotation_problems);
   PCLS_ASSIGN_OR_RETURN(std::vector<bool> in_minival, ChooseMinival(all, options, &report));
 
   std::vector<Split> splits(2);
@@ -466,14 +506,7 @@ Expected<VwwReport> BuildVww(const VwwBuildOptions& options) {
     }
     report.splits.push_back(counts);
   }
-  if (options.strict && report.skipped() > 0) {
-    std::string message = options.coco_root + ": " + std::to_string(report.skipped()) + " unusable images (--strict):";
-    for (const VwwProblems& p : report.problems) {
-      if (p.count > 0) message += " " + std::to_string(p.count) + " " + p.kind + ", first " + p.examples[0] + ";";
-    }
-    message.pop_back();
-    return Status::Error(message);
-  }
+  if (options.strict && report.skipped() > 0) return StrictError(options.coco_root, report.skipped(), "images", report.problems);
 
   // Pass 2: assemble each split's cache from its chunks, then the listings.
   for (const Split& split : splits) {
@@ -510,16 +543,8 @@ std::string FormatVwwReport(const VwwReport& report) {
   if (report.minival_ids_not_found > 0) {
     text += "warning: " + std::to_string(report.minival_ids_not_found) + " minival ids are not in the annotation files\n";
   }
-  if (report.orphan_annotations > 0) {
-    text += "warning: " + std::to_string(report.orphan_annotations) + " person annotations name no listed image (ignored)\n";
-  }
-  for (const VwwProblems& p : report.problems) {
-    if (p.count == 0) continue;
-    text += "skipped " + std::to_string(p.count) + " " + p.kind + ":";
-    for (const std::string& e : p.examples) text += " " + e + ";";
-    text.back() = '\n';
-    if (p.count > p.examples.size()) text += "  ... and " + std::to_string(p.count - p.examples.size()) + " more\n";
-  }
+  for (const VwwProblems& p : report.annotation_problems) text += FormatProblems(p, "person annotations with ");
+  for (const VwwProblems& p : report.problems) text += FormatProblems(p, "");
   text += "chunks: " + std::to_string(report.chunks_decoded) + " decoded, " + std::to_string(report.chunks_reused) + " reused\n";
   return text;
 }

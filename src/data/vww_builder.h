@@ -27,7 +27,9 @@
 //
 // Bad images (missing file, corrupt JPEG, size different from the JSON) are skipped and
 // reported by kind with counts and the first file names; with `strict` any of them is an
-// error (no output is written; finished chunks are kept for the rerun).
+// error (no output is written; finished chunks are kept for the rerun). Person annotations
+// that cannot label an image (an image_id no image has, a negative area) are skipped and
+// reported the same way; with `strict` they are an error before anything is decoded.
 #pragma once
 
 #include <cstdint>
@@ -58,7 +60,7 @@ struct VwwBuildOptions {
 
 // Images that could not be used, by kind.
 struct VwwProblems {
-  std::string kind;  // "missing", "corrupt", "size mismatch"
+  std::string kind;  // images: "missing", "corrupt", "size mismatch"; person annotations: "unknown image id", "negative area"
   size_t count = 0;
   std::vector<std::string> examples;  // first few "file: reason"
 };
@@ -72,11 +74,15 @@ struct VwwSplitCounts {
 struct VwwReport {
   std::string split_source;  // how minival was chosen, in words
   std::vector<VwwSplitCounts> splits;
-  std::vector<VwwProblems> problems;  // the three kinds, in the order above
+  std::vector<VwwProblems> problems;  // the three kinds of images, in the order above
+  // Skipped person annotations: "unknown image id", "negative area"; examples
+  // "annotations/instances_train2014.json: annotations[5]: area -3".
+  std::vector<VwwProblems> annotation_problems;
   size_t chunks_reused = 0, chunks_decoded = 0;
   size_t minival_ids_not_found = 0;
-  size_t orphan_annotations = 0;
-  size_t skipped() const;
+  size_t orphan_annotations = 0;  // = annotation_problems' "unknown image id" count
+  size_t skipped() const;              // images
+  size_t skipped_annotations() const;  // person annotations
 };
 
 Expected<VwwReport> BuildVww(const VwwBuildOptions& options);

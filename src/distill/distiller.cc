@@ -37,7 +37,6 @@ std::string TeacherNames(const std::vector<std::unique_ptr<Teacher>>& teachers) 
   return s;
 }
 
-// Image i of `d` (a copy), resized to size x size when it is another size.
 safetensors::Tensor Int64Tensor(const std::vector<size_t>& values) {
   safetensors::Tensor t;
   t.dtype = "I64";
@@ -50,6 +49,7 @@ safetensors::Tensor Int64Tensor(const std::vector<size_t>& values) {
   return t;
 }
 
+// Image i of `d` (a copy), resized to size x size when it is another size.
 Image WholeImage(const Dataset& d, size_t i, int size) {
   Image img;
   img.width = img.height = d.size;
@@ -294,6 +294,7 @@ Status Distiller::Save(const std::string& path, double val_top1) const {
 
 Status Distiller::SaveState() const {
   safetensors::File f;
+  AddResumeWeights(model_, f);  // the state file is the resume point (nn/trainer.h)
   for (const auto& st : adamw_.state()) {
     f.tensors["exp_avg." + st.name] = safetensors::FromFloat(st.exp_avg, {static_cast<int64_t>(st.exp_avg.size())});
     f.tensors["exp_avg_sq." + st.name] = safetensors::FromFloat(st.exp_avg_sq, {static_cast<int64_t>(st.exp_avg_sq.size())});
@@ -459,18 +460,21 @@ Status Distiller::Run(const std::function<void(const DistillEpochStats&)>& on_ep
     st.teacher_agreement = seen ? static_cast<double>(agree) / seen : 0;
     if (val_) st.val_top1 = EvaluateTop1(model_, *val_, 100);
     st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // best_val_ moves before the state file is written: a run resumed from this epoch must
+    // compare against it (else it rewrote best.safetensors with a worse epoch).
+    const bool improved = val_ && st.val_top1 > best_val_;
+    if (improved) {
+      best_val_ = st.val_top1;
+      best_epoch_ = epoch_;
+    }
     if (write) {
-      if (val_ && st.val_top1 > best_val_) PCLS_RETURN_IF_ERROR(Save(o.out_dir + "/best.safetensors", st.val_top1));
+      if (improved) PCLS_RETURN_IF_ERROR(Save(o.out_dir + "/best.safetensors", st.val_top1));
       PCLS_RETURN_IF_ERROR(Save(o.out_dir + "/last.safetensors", st.val_top1));
       PCLS_RETURN_IF_ERROR(SaveState());
       std::ofstream log(log_path, std::ios::app);
       log << st.epoch << ',' << st.iterations << ',' << ExactDecimal(st.lr) << ',' << st.loss << ',' << st.kl << ',' << st.teacher_agreement << ','
           << st.val_top1 << ',' << st.seconds << ',' << st.feature_loss << '\n';
       if (!log) return Status::Error(log_path + ": cannot write");
-    }
-    if (val_ && st.val_top1 > best_val_) {
-      best_val_ = st.val_top1;
-      best_epoch_ = epoch_;
     }
     if (on_epoch) on_epoch(st);
   }

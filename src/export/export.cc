@@ -10,6 +10,7 @@
 #include "formats/tflite/tflite_writer.h"
 #include "personcls/interpreter.h"
 #include "personcls/model.h"
+#include "personcls/preprocess.h"
 
 #ifndef PERSONCLS_VERSION
 #error "PERSONCLS_VERSION must be defined by the build"
@@ -67,6 +68,12 @@ Status StampExportMetadata(Graph& g, const ExportMetadata& m) {
     joined += (i ? "," : "") + labels[i];
   }
   g.metadata["labels"] = Bytes(joined);
+  // A non-finite mapping must not be written into a file (nor copied from the model).
+  if (m.normalization) {
+    PCLS_RETURN_IF_ERROR(CheckInputNormalization(*m.normalization));
+  } else {
+    PCLS_RETURN_IF_ERROR(ReadNormalizationMetadata(g).status());
+  }
   if (m.normalization || !g.metadata.count("normalization")) {
     const InputNormalization n = m.normalization.value_or(InputNormalization{});
     char text[64];
@@ -118,9 +125,9 @@ Expected<std::vector<std::string>> WriteCSource(const std::string& out, const st
   m.output_int8 = o.dtype == DType::kInt8;
   if (!in.quant.empty()) m.input_scale = in.quant.scale[0], m.input_zero_point = in.quant.zero_point[0];
   if (!o.quant.empty()) m.output_scale = o.quant.scale[0], m.output_zero_point = o.quant.zero_point[0];
-  const std::string norm = MetadataText(g, "normalization");
-  if (!norm.empty() && std::sscanf(norm.c_str(), "mean=%f,scale=%f", &m.input_mean, &m.input_norm_scale) != 2)
-    return Status::Error(out + ": metadata 'normalization' is malformed: '" + norm + "'");
+  auto norm = ReadNormalizationMetadata(g);
+  if (!norm.ok()) return norm.status().WithContext(out);
+  if (*norm) m.input_mean = (*norm)->mean, m.input_norm_scale = (*norm)->scale;
   m.labels = SplitComma(MetadataText(g, "labels"));
   m.producer = ProducerName();
   m.op_types = csource::DistinctOpTypes(g);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/memory_budget.h"
 #include "formats/pth/pth_reader.h"
 #include "formats/safetensors/safetensors.h"
 
@@ -51,9 +52,10 @@ Expected<ArchConfig> InferArch(const StateDict& state, const std::optional<std::
 Expected<Graph> DeployGraphFromStateDict(const StateDict& state, const std::optional<std::string>& arch, int input_size) {
   PCLS_ASSIGN_OR_RETURN(ArchConfig config, InferArch(state, arch, input_size));
   PCLS_ASSIGN_OR_RETURN(ArchSpec spec, DescribeArch(config));
-  PCLS_ASSIGN_OR_RETURN(DeployWeights weights, FuseStateDict(spec, config.num_classes, state));
+  FusionSource source;
+  PCLS_ASSIGN_OR_RETURN(DeployWeights weights, FuseStateDict(spec, config.num_classes, state, &source));
   PCLS_ASSIGN_OR_RETURN(Graph graph, BuildDeployGraph(config, weights));
-  graph.description = "personcls " + config.name + " (fused from a checkpoint)";
+  graph.description = "personcls " + config.name + " (fused from a checkpoint: " + source.Describe() + ")";
   return graph;
 }
 
@@ -82,8 +84,10 @@ std::string UnusedLayersNote(const std::string& path, const StateDict& state, co
   return "note: " + path + ": ignoring " + std::to_string(count) + (count == 1 ? " tensor" : " tensors") + " of unused " + layers;
 }
 
-Expected<std::shared_ptr<const Graph>> LoadCheckpointGraph(const std::string& path, const std::optional<std::string>& arch,
-                                                           std::vector<std::string>* notes) {
+namespace {
+
+Expected<std::shared_ptr<const Graph>> LoadCheckpointGraphUnguarded(const std::string& path, const std::optional<std::string>& arch,
+                                                                    std::vector<std::string>* notes) {
   // SSCMA's own .pth files hold layers the presets never run (layer4-7 for width 0.35);
   // fusion reads only the tensors the preset needs, so those are ignored with a note.
   auto file = EndsWith(path, ".pth") ? pth::ReadStateDict(path) : safetensors::ReadFile(path);
@@ -115,6 +119,15 @@ Expected<std::shared_ptr<const Graph>> LoadCheckpointGraph(const std::string& pa
   // exported models still say how they were made.
   for (const auto& [key, value] : file->metadata) graph->metadata[key] = std::vector<uint8_t>(value.begin(), value.end());
   return std::shared_ptr<const Graph>(std::make_shared<Graph>(std::move(graph).value()));
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<const Graph>> LoadCheckpointGraph(const std::string& path, const std::optional<std::string>& arch,
+                                                           std::vector<std::string>* notes) {
+  // The readers bound their own allocations; converting and fusing the tensors may still
+  // meet a memory limit, which must name the file too.
+  return GuardAllocation(path, [&] { return LoadCheckpointGraphUnguarded(path, arch, notes); });
 }
 
 }  // namespace personcls

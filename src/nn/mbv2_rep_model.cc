@@ -247,6 +247,9 @@ Status Mbv2RepModel::LoadStateDict(const StateDict& state) {
     if (e.nbt) {
       if (it != state.end() && it->second.size() != 1)
         return Status::Error("tensor " + e.name + " has " + std::to_string(it->second.size()) + " values, expected 1");
+      // Converted to int64 below: NaN, inf or a negative count would be undefined or absurd.
+      if (it != state.end() && !(it->second[0] >= 0 && it->second[0] <= 0x1p53f))
+        return Status::Error("tensor " + e.name + " holds " + std::to_string(it->second[0]) + ", not a batch count");
       continue;
     }
     if (it == state.end()) return Status::Error("state dict has no tensor " + e.name);

@@ -1,5 +1,6 @@
 #include "personcls/rep_fusion.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace personcls {
@@ -34,6 +35,10 @@ class StateReader {
     if (it == state_.end()) return Status::Error("missing tensor " + name);
     if (it->second.size() != size)
       return Status::Error("tensor " + name + " has " + std::to_string(it->second.size()) + " values, expected " + std::to_string(size));
+    // NaN or inf would run silently to "nan" scores (and, once quantized, to undefined
+    // float-to-int8 casts).
+    for (size_t i = 0; i < size; ++i)
+      if (!std::isfinite(it->second[i])) return Status::Error("tensor " + name + " holds a non-finite value (" + std::to_string(it->second[i]) + ") at index " + std::to_string(i));
     return &it->second;
   }
   bool Has(const std::string& name) const { return state_.count(name) > 0; }
@@ -86,13 +91,17 @@ Status FoldConvBn(const StateReader& s, const std::string& conv, const std::stri
   return Status::Ok();
 }
 
-Expected<DeployWeights::Conv> FuseBlock(const StateReader& s, const std::string& p, const ConvSpec& spec) {
+Expected<DeployWeights::Conv> FuseBlock(const StateReader& s, const std::string& p, const ConvSpec& spec, FusionSource& source) {
   const int c = spec.out_c, in_c = spec.in_c;
-  if (s.Has(p + ".fuse_conv.weight")) {  // already deploy form
+  const bool has_fuse_conv = s.Has(p + ".fuse_conv.weight") || s.Has(p + ".fuse_conv.bias");
+  if (!s.Has(p + ".conv3x3.conv.weight") && has_fuse_conv) {  // deploy-only block
     PCLS_ASSIGN_OR_RETURN(const auto* w, s.Get(p + ".fuse_conv.weight", static_cast<size_t>(c) * in_c * 9));
     PCLS_ASSIGN_OR_RETURN(const auto* b, s.Get(p + ".fuse_conv.bias", c));
+    ++source.from_fuse_conv;
     return DeployWeights::Conv{OihwToOhwi(std::vector<double>(w->begin(), w->end()), c, in_c), *b};
   }
+  ++source.from_branches;
+  source.ignored_fuse_conv += has_fuse_conv;
   // x0 = W3 in + b3 (BN_3x3 folded in).
   std::vector<double> w3, b3;
   PCLS_RETURN_IF_ERROR(FoldConvBn(s, p + ".conv3x3.conv", p + ".conv3x3.norm", true, in_c, c, w3, b3));
@@ -149,20 +158,40 @@ Expected<DeployWeights::Conv> FuseBlock(const StateReader& s, const std::string&
 
 }  // namespace
 
-Expected<DeployWeights> FuseStateDict(const ArchSpec& spec, int num_classes, const StateDict& state) {
+std::string FusionSource::Describe() const {
+  auto blocks = [](int n) { return std::to_string(n) + (n == 1 ? " RepConv1x1 block" : " RepConv1x1 blocks"); };
+  std::string text;
+  if (from_branches > 0) {
+    text = blocks(from_branches) + " fused from " + (from_branches == 1 ? "its" : "their") + " train-form branches";
+    if (ignored_fuse_conv > 0)
+      text += " (" + (ignored_fuse_conv == from_branches ? std::string("their") : std::to_string(ignored_fuse_conv)) + " stored fuse_conv ignored)";
+  }
+  if (from_fuse_conv > 0) text += (text.empty() ? "" : "; ") + blocks(from_fuse_conv) + " taken from fuse_conv (deploy-only state dict)";
+  return text;
+}
+
+Expected<DeployWeights> FuseStateDict(const ArchSpec& spec, int num_classes, const StateDict& state, FusionSource* source) {
   StateReader s(state);
+  FusionSource local;
   DeployWeights out;
   std::vector<double> w, b;
   PCLS_RETURN_IF_ERROR(FoldConvBn(s, "backbone.conv1.conv", "backbone.conv1.norm", false, spec.stem.in_c, spec.stem.out_c, w, b));
   out.stem = {OihwToOhwi(w, spec.stem.out_c, spec.stem.in_c), std::vector<float>(b.begin(), b.end())};
   for (const ConvSpec& block : spec.blocks) {
-    PCLS_ASSIGN_OR_RETURN(DeployWeights::Conv conv, FuseBlock(s, "backbone." + block.name, block));
+    PCLS_ASSIGN_OR_RETURN(DeployWeights::Conv conv, FuseBlock(s, "backbone." + block.name, block, local));
     out.blocks.push_back(std::move(conv));
   }
   PCLS_ASSIGN_OR_RETURN(const auto* fw, s.Get("head.fc.weight", static_cast<size_t>(num_classes) * spec.feature_channels));
   PCLS_ASSIGN_OR_RETURN(const auto* fb, s.Get("head.fc.bias", num_classes));
   out.fc_weight = *fw;
   out.fc_bias = *fb;
+  // Finite inputs can still fuse to inf (a huge BN weight over a tiny running_var).
+  auto finite = [](const std::vector<float>& v) { return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); }); };
+  if (!finite(out.stem.weight) || !finite(out.stem.bias)) return Status::Error("backbone.conv1 fuses to non-finite weights (float32 overflow)");
+  for (size_t k = 0; k < out.blocks.size(); ++k)
+    if (!finite(out.blocks[k].weight) || !finite(out.blocks[k].bias))
+      return Status::Error("backbone." + spec.blocks[k].name + " fuses to non-finite weights (float32 overflow)");
+  if (source) *source = local;
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/atomic_file.h"
 #include "formats/safetensors/safetensors.h"
 #include "ops/softmax_cross_entropy.h"
 
@@ -90,14 +92,17 @@ void InitSscmaParameters(Mbv2RepModel& model, std::mt19937_64& rng) {
 
 void Trainer::Init() { InitSscmaParameters(model_, rng_); }
 
-Status SaveModelCheckpoint(const std::string& path, const Mbv2RepModel& model, std::map<std::string, std::string> metadata) {
+namespace {
+
+// Every parameter and buffer as safetensors tensors named `prefix` + SSCMA's name
+// (PyTorch layouts, F32; num_batches_tracked I64).
+void AddStateTensors(const Mbv2RepModel& model, const std::string& prefix, safetensors::File& f) {
   std::map<std::string, std::vector<int64_t>> shapes;
   for (auto& p : const_cast<Mbv2RepModel&>(model).Parameters()) {
     std::vector<int64_t> s(p.value->shape.begin(), p.value->shape.end());
     if (s.size() == 4) s = {s[0], s[3], s[1], s[2]};  // OHWI -> OIHW
     shapes[p.name] = s;
   }
-  safetensors::File f;
   for (const auto& [name, values] : model.ToStateDict()) {
     if (EndsWith(name, "num_batches_tracked")) {
       safetensors::Tensor t;
@@ -105,12 +110,61 @@ Status SaveModelCheckpoint(const std::string& path, const Mbv2RepModel& model, s
       const int64_t v = values.empty() ? 0 : static_cast<int64_t>(values[0]);
       t.bytes.resize(8);
       std::memcpy(t.bytes.data(), &v, 8);
-      f.tensors[name] = std::move(t);
+      f.tensors[prefix + name] = std::move(t);
     } else {
       auto it = shapes.find(name);
-      f.tensors[name] = safetensors::FromFloat(values, it != shapes.end() ? it->second : std::vector<int64_t>{static_cast<int64_t>(values.size())});
+      f.tensors[prefix + name] = safetensors::FromFloat(values, it != shapes.end() ? it->second : std::vector<int64_t>{static_cast<int64_t>(values.size())});
     }
   }
+}
+
+// Tensors named `prefix` + X of `file` as a state dict keyed X (I64/I32 as integers).
+StateDict StateTensors(const safetensors::File& file, const std::string& prefix) {
+  StateDict weights;
+  for (const auto& [name, t] : file.tensors) {
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    std::vector<float>& v = weights[name.substr(prefix.size())];
+    if (t.dtype == "I64" || t.dtype == "I32") {
+      for (int64_t x : t.AsInt64()) v.push_back(static_cast<float>(x));
+    } else {
+      v = t.AsFloat();
+    }
+  }
+  return weights;
+}
+
+const char kResumePrefix[] = "model.";
+
+}  // namespace
+
+void AddResumeWeights(const Mbv2RepModel& model, safetensors::File& state) { AddStateTensors(model, kResumePrefix, state); }
+
+Status StartLog(const std::string& path, const std::string& header, int epoch) {
+  std::ifstream in(path);
+  std::string line, text = header + "\n";
+  if (epoch > 0 && in && std::getline(in, line)) {
+    text = line + "\n";  // a resumed run keeps its log's header
+    // Rows of epochs the state file does not cover yet are dropped: they are rewritten.
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      char* end = nullptr;
+      const long row_epoch = std::strtol(line.c_str(), &end, 10);
+      if (end != line.c_str() && *end == ',' && row_epoch <= epoch) text += line + "\n";
+    }
+  }
+  return WriteFileAtomic(path, text);
+}
+
+Status AppendLogRow(const std::string& path, const std::string& row) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return WriteFileAtomic(path, text.str() + row + "\n");
+}
+
+Status SaveModelCheckpoint(const std::string& path, const Mbv2RepModel& model, std::map<std::string, std::string> metadata) {
+  safetensors::File f;
+  AddStateTensors(model, "", f);
   const ArchConfig& c = model.config();
   metadata["arch"] = c.name;
   metadata["input_size"] = std::to_string(c.input_size);
@@ -128,6 +182,7 @@ Status Trainer::SaveWeights(const std::string& path, double val_top1) const {
 
 Status Trainer::SaveState() const {
   safetensors::File f;
+  AddResumeWeights(model_, f);
   for (const auto& s : sgd_.state())
     if (s.has_momentum_buffer) f.tensors["momentum." + s.name] = safetensors::FromFloat(s.momentum_buffer, {static_cast<int64_t>(s.momentum_buffer.size())});
   std::ostringstream rng;
@@ -149,28 +204,29 @@ Expected<std::string> MetadataValue(const std::map<std::string, std::string>& me
 }
 
 Expected<ResumeFiles> OpenRunToResume(const std::string& out_dir, Mbv2RepModel& model) {
-  const std::string wpath = out_dir + "/last.safetensors";
-  auto w = safetensors::ReadFile(wpath);
-  if (!w.ok()) return w.status();
-  if (auto it = w->metadata.find("arch"); it != w->metadata.end() && it->second != model.config().name)
-    return Status::Error(wpath + ": checkpoint is " + it->second + ", not " + model.config().name);
-  StateDict weights;
-  for (const auto& [name, t] : w->tensors) {
-    if (t.dtype == "I64" || t.dtype == "I32") {
-      for (int64_t x : t.AsInt64()) weights[name].push_back(static_cast<float>(x));
-    } else {
-      weights[name] = t.AsFloat();
-    }
-  }
-  PCLS_RETURN_IF_ERROR(model.LoadStateDict(weights).WithContext(wpath));
   ResumeFiles r;
   r.state_path = out_dir + "/last_state.safetensors";
   auto s = safetensors::ReadFile(r.state_path);
   if (!s.ok()) return s.status();
   r.state = std::move(s).value();
-  PCLS_ASSIGN_OR_RETURN(const std::string wepoch, MetadataValue(w->metadata, "epoch", wpath));
   PCLS_ASSIGN_OR_RETURN(const std::string epoch, MetadataValue(r.state.metadata, "epoch", r.state_path));
-  if (wepoch != epoch) return Status::Error(r.state_path + ": epoch " + epoch + " does not match last.safetensors (" + wepoch + ")");
+  if (auto it = r.state.metadata.find("arch"); it != r.state.metadata.end() && it->second != model.config().name)
+    return Status::Error(r.state_path + ": the run is " + it->second + ", not " + model.config().name);
+  StateDict weights = StateTensors(r.state, kResumePrefix);
+  std::string wpath = r.state_path;
+  if (weights.empty()) {
+    // A run from before the state file held the weights: they are in last.safetensors,
+    // which must come from the same epoch.
+    wpath = out_dir + "/last.safetensors";
+    auto w = safetensors::ReadFile(wpath);
+    if (!w.ok()) return w.status();
+    if (auto it = w->metadata.find("arch"); it != w->metadata.end() && it->second != model.config().name)
+      return Status::Error(wpath + ": checkpoint is " + it->second + ", not " + model.config().name);
+    PCLS_ASSIGN_OR_RETURN(const std::string wepoch, MetadataValue(w->metadata, "epoch", wpath));
+    if (wepoch != epoch) return Status::Error(r.state_path + ": epoch " + epoch + " does not match last.safetensors (" + wepoch + ")");
+    weights = StateTensors(*w, "");
+  }
+  PCLS_RETURN_IF_ERROR(model.LoadStateDict(weights).WithContext(wpath));
   try {
     r.epoch = std::stoi(epoch);
   } catch (const std::exception&) {
@@ -251,11 +307,7 @@ Status Trainer::Run(const std::function<void(const BatchProgress&)>& on_batch, c
     if (ec) return Status::Error(options_.out_dir + ": cannot create: " + ec.message());
   }
   const std::string log_path = options_.out_dir + "/log.csv";
-  if (write && (epoch_ == 0 || !fs::exists(log_path))) {
-    std::ofstream log(log_path, std::ios::trunc);
-    log << "epoch,iterations,lr,train_loss,train_acc,val_top1,seconds\n";
-    if (!log) return Status::Error(log_path + ": cannot write");
-  }
+  if (write) PCLS_RETURN_IF_ERROR(StartLog(log_path, "epoch,iterations,lr,train_loss,train_acc,val_top1,seconds", epoch_));
   const int S = config_.input_size, C = train_.channels, K = config_.num_classes;
   LoaderOptions lo;
   lo.batch = options_.batch;
@@ -319,6 +371,16 @@ Status Trainer::Run(const std::function<void(const BatchProgress&)>& on_batch, c
     st.train_loss = seen ? loss_sum / seen : 0;
     st.train_acc = seen ? static_cast<double>(correct) / seen : 0;
     st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // The epoch's files, each atomic: the log row, best, last, and last of all the state
+    // file, the commit point a resume starts from (it holds the weights too). A process
+    // killed anywhere before it resumes from the previous epoch and rewrites the others
+    // bit for bit (StartLog drops the log rows past that epoch).
+    if (write) {
+      std::ostringstream row;
+      row << st.epoch << ',' << st.iterations << ',' << Exact(st.lr) << ',' << st.train_loss << ',' << st.train_acc << ',' << st.val_top1 << ','
+          << st.seconds;
+      PCLS_RETURN_IF_ERROR(AppendLogRow(log_path, row.str()));
+    }
     if (st.val_top1 > best_val_) {
       best_val_ = st.val_top1;
       best_epoch_ = epoch_;
@@ -327,11 +389,6 @@ Status Trainer::Run(const std::function<void(const BatchProgress&)>& on_batch, c
     if (write) {
       PCLS_RETURN_IF_ERROR(SaveWeights(options_.out_dir + "/last.safetensors", st.val_top1));
       PCLS_RETURN_IF_ERROR(SaveState());
-      std::ofstream log(log_path, std::ios::app);
-      log << st.epoch << ',' << st.iterations << ',' << Exact(st.lr) << ',' << st.train_loss << ',' << st.train_acc << ',' << st.val_top1 << ','
-          << st.seconds << '\n';
-      log.flush();
-      if (!log) return Status::Error(log_path + ": cannot write");
     }
     if (on_epoch) on_epoch(st);
   }

@@ -49,14 +49,25 @@ void InitSscmaParameters(Mbv2RepModel& model, std::mt19937_64& rng);
 // num_batches_tracked I64), atomically. Metadata arch, input_size, num_classes and gray are
 // added to `metadata`.
 Status SaveModelCheckpoint(const std::string& path, const Mbv2RepModel& model, std::map<std::string, std::string> metadata);
+// log.csv, crash-safe: StartLog writes `header`, or, when resuming at `epoch` > 0, keeps
+// the log's own header and its rows of epochs <= `epoch`; AppendLogRow adds one line. Both
+// rewrite the whole file atomically, so a killed process never leaves a torn line.
+Status StartLog(const std::string& path, const std::string& header, int epoch);
+Status AppendLogRow(const std::string& path, const std::string& row);
 // Top-1 of `model` in eval mode on `data` (x = pixel / 255), `batch` images at a time.
 double EvaluateTop1(Mbv2RepModel& model, const Dataset& data, int batch);
 // Shortest decimal text that reads back as the same double.
 std::string ExactDecimal(double v);
 
-// A run to resume: OUT/last.safetensors (written by SaveModelCheckpoint) loaded into
-// `model`, and OUT/last_state.safetensors read, after checking that both were written at
-// the same epoch. Errors name the file.
+// The state file of a run (OUT/last_state.safetensors) is the one commit point of an epoch:
+// it holds the optimizer state and, under "model." + SSCMA's names, the weights, so that a
+// process killed between writing last.safetensors and the state file resumes from one
+// consistent epoch. AddResumeWeights adds the weights to a state file being built.
+void AddResumeWeights(const Mbv2RepModel& model, safetensors::File& state);
+
+// A run to resume: OUT/last_state.safetensors read and its weights loaded into `model`
+// (from a state file without weights, an older run's: OUT/last.safetensors, which must be
+// of the same epoch). Errors name the file.
 struct ResumeFiles {
   std::string state_path;
   safetensors::File state;

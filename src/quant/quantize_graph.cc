@@ -204,7 +204,7 @@ Expected<Graph> QuantizeGraph(const Graph& float_graph, const CalibrationSource&
   PCLS_RETURN_IF_ERROR(CheckFloatGraph(float_graph));
   if (calibration.size() == 0) return Status::Error("empty calibration set");
   if (!(options.percentile > 50.0 && options.percentile <= 100.0)) return Status::Error("percentile must be in (50, 100]");
-  if (!(options.input_normalization.scale > 0)) return Status::Error("input normalization scale must be positive");
+  PCLS_RETURN_IF_ERROR(CheckInputNormalization(options.input_normalization));
   if (options.histogram_bins < 16) return Status::Error("histogram needs at least 16 bins");
   std::vector<quant::RangeEstimator> est;
   PCLS_RETURN_IF_ERROR(Calibrate(float_graph, calibration, options, &est));

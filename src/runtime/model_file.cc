@@ -7,25 +7,14 @@
 #include <mutex>
 #include <optional>
 
+#include "core/file_bytes.h"
+#include "core/memory_budget.h"
 #include "formats/tflite/tflite_reader.h"
 #include "personcls/model.h"
 
 namespace personcls {
 
-Expected<std::vector<uint8_t>> ReadFileBytes(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return Status::Error(path + ": is a directory");
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return Status::Error(path + ": cannot open: " + std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  size_t got;
-  while ((got = std::fread(chunk, 1, sizeof(chunk), f)) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return Status::Error(path + ": read error");
-  return bytes;
-}
+Expected<std::vector<uint8_t>> ReadFileBytes(const std::string& path) { return ReadBinaryFile(path); }
 
 namespace {
 
@@ -87,17 +76,21 @@ void RegisterModelFormat(const ModelFormat& format) {
   r.formats.push_back(format);
 }
 
+// The readers bound what a file can make them allocate (core/memory_budget.h); an allocation
+// that still fails is one line naming the file (GuardAllocation).
 Expected<std::shared_ptr<const Graph>> LoadModelBytes(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& name) {
-  if (IsTflite(*bytes)) return ReadTfliteBytes(std::move(bytes), name);
-  PCLS_ASSIGN_OR_RETURN(const std::optional<ModelFormat> format, FormatFor(name));
-  if (format && format->load_bytes) return format->load_bytes(std::move(bytes), name);
-  if (format) return Status::Error(name + ": " + format->extension + " models are read from files only");
-  return ReadTfliteBytes(std::move(bytes), name);
+  return GuardAllocation(name, [&]() -> Expected<std::shared_ptr<const Graph>> {
+    if (IsTflite(*bytes)) return ReadTfliteBytes(std::move(bytes), name);
+    PCLS_ASSIGN_OR_RETURN(const std::optional<ModelFormat> format, FormatFor(name));
+    if (format && format->load_bytes) return format->load_bytes(std::move(bytes), name);
+    if (format) return Status::Error(name + ": " + format->extension + " models are read from files only");
+    return ReadTfliteBytes(std::move(bytes), name);
+  });
 }
 
 Expected<std::shared_ptr<const Graph>> LoadModelFile(const std::string& path) {
   PCLS_ASSIGN_OR_RETURN(const std::optional<ModelFormat> format, FormatFor(path));
-  if (format && format->load_file) return format->load_file(path);
+  if (format && format->load_file) return GuardAllocation(path, [&] { return format->load_file(path); });
   auto bytes = ReadFileBytes(path);
   if (!bytes.ok()) return bytes.status();
   return LoadModelBytes(std::make_shared<const std::vector<uint8_t>>(std::move(bytes).value()), path);

@@ -1,9 +1,47 @@
 #include "runtime/planner.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 namespace personcls {
+namespace {
+
+// The placed buffers by lifetime, to find those whose lifetime intersects a new one without
+// scanning them all (which made planning quadratic in the op count). An interval [f, l]
+// intersects [first, last] iff it is alive at `first` (a stabbing query on a segment tree
+// over op indices) or starts in (first, last] (a range of `starts_`); the two sets are
+// disjoint, so every intersecting buffer is reported exactly once.
+class LifetimeIndex {
+ public:
+  explicit LifetimeIndex(int points) {
+    while (size_ < points) size_ *= 2;
+    cover_.resize(2 * static_cast<size_t>(size_));
+  }
+
+  void Insert(int first, int last, size_t id) {
+    starts_.emplace(first, id);
+    // Canonical decomposition of [first, last] (bottom-up segment tree).
+    for (int lo = first + size_, hi = last + size_ + 1; lo < hi; lo /= 2, hi /= 2) {
+      if (lo & 1) cover_[lo++].push_back(id);
+      if (hi & 1) cover_[--hi].push_back(id);
+    }
+  }
+
+  template <typename F>
+  void ForEachIntersecting(int first, int last, F&& f) const {
+    for (int node = first + size_; node >= 1; node /= 2)
+      for (size_t id : cover_[node]) f(id);
+    for (auto it = starts_.upper_bound(first); it != starts_.end() && it->first <= last; ++it) f(it->second);
+  }
+
+ private:
+  int size_ = 1;
+  std::vector<std::vector<size_t>> cover_;  // segment tree nodes: intervals covering the node's range
+  std::multimap<int, size_t> starts_;       // first op -> buffer
+};
+
+}  // namespace
 
 MemoryPlan PlanArena(const std::vector<BufferRequest>& requests, size_t alignment) {
   const size_t n = requests.size();
@@ -16,17 +54,17 @@ MemoryPlan PlanArena(const std::vector<BufferRequest>& requests, size_t alignmen
     return requests[a].first_op < requests[b].first_op;
   });
 
+  int points = 1;
+  for (const BufferRequest& r : requests) points = std::max(points, r.last_op + 1);
+  LifetimeIndex placed(points);
   MemoryPlan plan;
   plan.offsets.assign(n, 0);
-  std::vector<size_t> placed;
+  std::vector<std::pair<size_t, size_t>> busy;
   for (size_t idx : order) {
     const BufferRequest& r = requests[idx];
     // Intervals [offset, offset+bytes) of placed buffers alive at the same time, by offset.
-    std::vector<std::pair<size_t, size_t>> busy;
-    for (size_t p : placed) {
-      const BufferRequest& q = requests[p];
-      if (q.first_op <= r.last_op && r.first_op <= q.last_op) busy.emplace_back(plan.offsets[p], plan.offsets[p] + align(q.bytes));
-    }
+    busy.clear();
+    placed.ForEachIntersecting(r.first_op, r.last_op, [&](size_t p) { busy.emplace_back(plan.offsets[p], plan.offsets[p] + align(requests[p].bytes)); });
     std::sort(busy.begin(), busy.end());
     size_t offset = 0;
     const size_t need = align(r.bytes);
@@ -36,7 +74,7 @@ MemoryPlan PlanArena(const std::vector<BufferRequest>& requests, size_t alignmen
     }
     plan.offsets[idx] = offset;
     plan.total_bytes = std::max(plan.total_bytes, offset + need);
-    placed.push_back(idx);
+    placed.Insert(r.first_op, r.last_op, idx);
   }
   return plan;
 }

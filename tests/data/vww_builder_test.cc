@@ -269,6 +269,56 @@ TEST(VwwBuilder, BadImagesAreSkippedAndReportedOrFatalWhenStrict) {
   EXPECT_FALSE(fs::exists(options.out_dir + "/train.pcache"));
 }
 
+TEST(VwwBuilder, UnusablePersonAnnotationsAreSkippedAndReportedOrFatalWhenStrict) {
+  const Fixture f = MakeCoco();
+  // Two person annotations that cannot label anything, first in train2014's list: a
+  // negative area on image 25, and an image id no image has.
+  const std::string path = f.root + "/annotations/instances_train2014.json";
+  std::string json = ReadText(path);
+  const std::string anchor = "\"annotations\": [";
+  const size_t at = json.find(anchor);
+  ASSERT_NE(at, std::string::npos);
+  json.insert(at + anchor.size(), "\n{\"area\": -3.5, \"iscrowd\": 0, \"image_id\": 25, \"category_id\": 7, \"id\": 1},"
+                                  "\n{\"area\": 50.0, \"iscrowd\": 0, \"image_id\": 999999, \"category_id\": 7, \"id\": 2},");
+  WriteText(path, json);
+  VwwBuildOptions options = Options(f, "vww");
+  options.minival_ids = f.dir + "/ids.txt";
+  WriteText(options.minival_ids, "25\n42\n");
+  auto report = BuildVww(options);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_EQ(report->annotation_problems.size(), 2u);
+  EXPECT_EQ(report->annotation_problems[0].kind, "unknown image id");
+  EXPECT_EQ(report->annotation_problems[0].count, 1u);
+  EXPECT_EQ(report->annotation_problems[0].examples,
+            std::vector<std::string>{"annotations/instances_train2014.json: annotations[1]: image_id 999999 names no image"});
+  EXPECT_EQ(report->annotation_problems[1].kind, "negative area");
+  EXPECT_EQ(report->annotation_problems[1].count, 1u);
+  EXPECT_EQ(report->annotation_problems[1].examples, std::vector<std::string>{"annotations/instances_train2014.json: annotations[0]: area -3.5"});
+  EXPECT_EQ(report->skipped_annotations(), 2u);
+  EXPECT_EQ(report->skipped(), 0u);  // no image is lost: every label is still the truth
+  CheckSplit(f, options.out_dir + "/minival", 24);
+  CheckSplit(f, options.out_dir + "/train", 24);
+  const std::string text = FormatVwwReport(*report);
+  EXPECT_NE(text.find("skipped 1 person annotations with unknown image id: annotations/instances_train2014.json: annotations[1]: image_id "
+                      "999999 names no image\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("skipped 1 person annotations with negative area: annotations/instances_train2014.json: annotations[0]: area -3.5\n"),
+            std::string::npos)
+      << text;
+  const std::string summary = ReadText(options.out_dir + "/summary.json");
+  EXPECT_NE(summary.find("\"skipped_person_annotations\""), std::string::npos) << summary;
+
+  options.strict = true;
+  options.out_dir = f.dir + "/strict";
+  auto strict = BuildVww(options);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_EQ(strict.status().message(), f.root + ": 2 unusable person annotations (--strict): 1 unknown image id, first "
+                                                "annotations/instances_train2014.json: annotations[1]: image_id 999999 names no image; "
+                                                "1 negative area, first annotations/instances_train2014.json: annotations[0]: area -3.5");
+  EXPECT_FALSE(fs::exists(options.out_dir));  // refused before anything is decoded or written
+}
+
 TEST(VwwBuilder, BadAnnotationFilesAreOneError) {
   const Fixture f = MakeCoco();
   VwwBuildOptions options = Options(f, "vww");

@@ -423,7 +423,8 @@ void DistillSmall::ResumeEqualsUninterrupted(double feature_weight, bool pool_so
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("last_state.safetensors: the run's recipe differs"), std::string::npos) << s.message();
   Distiller missing(SmallConfig(), options("nothing"), teachers_, labeled_, &unlabeled_, &val_);
-  EXPECT_NE(missing.Resume().message().find("nothing/last.safetensors"), std::string::npos);
+  // The state file is the resume point (it holds the weights): its absence is what is named.
+  EXPECT_NE(missing.Resume().message().find("nothing/last_state.safetensors: cannot open"), std::string::npos) << missing.Resume().message();
 }
 
 TEST_F(DistillSmall, RejectsBadOptionsAndMismatchedTeachers) {

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "formats/onnx/onnx_reader.h"
+#include "formats/onnx_test_util.h"
 #include "personcls/interpreter.h"
 #include "personcls/model.h"
 #include "test_util.h"
@@ -15,37 +16,11 @@
 namespace personcls {
 namespace {
 
-void AddValue(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list, const std::string& name, const std::vector<int64_t>& dims) {
-  auto* v = list->Add();
-  v->set_name(name);
-  auto* t = v->mutable_type()->mutable_tensor_type();
-  t->set_elem_type(onnx::TensorProto::FLOAT);
-  for (int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
-}
-
-void AddFloats(onnx::GraphProto* g, const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& values) {
-  auto* t = g->add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
-  for (int64_t d : dims) t->add_dims(d);
-  for (float v : values) t->add_float_data(v);
-}
-
-onnx::NodeProto* AddNode(onnx::GraphProto* g, const std::string& type, const std::vector<std::string>& inputs, const std::string& output) {
-  auto* n = g->add_node();
-  n->set_op_type(type);
-  n->set_name(output);
-  for (const auto& in : inputs) n->add_input(in);
-  n->add_output(output);
-  return n;
-}
-
-void SetInts(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& values) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (int64_t v : values) a->add_ints(v);
-}
+using testing::AddFloats;
+using testing::AddNode;
+using testing::AddValue;
+using testing::Serialize;
+using testing::SetInts;
 
 // x: [1,2,2,3] NHWC -> Transpose(0,3,1,2) -> Conv 1x1 (3 -> 2 channels, weights w[o][i],
 // no bias) -> Relu -> GlobalAveragePool -> Flatten -> MatMul [2,2] -> Add [2] -> Clip(0,6)
@@ -72,12 +47,6 @@ onnx::ModelProto HandBuiltModel() {
   AddNode(g, "Sigmoid", {"clip"}, "y");
   AddValue(g->mutable_output(), "y", {1, 2});
   return m;
-}
-
-std::vector<uint8_t> Serialize(const onnx::ModelProto& m) {
-  std::string s;
-  EXPECT_TRUE(m.SerializeToString(&s));
-  return std::vector<uint8_t>(s.begin(), s.end());
 }
 
 Status LoadAndPrepare(const std::vector<uint8_t>& bytes) {

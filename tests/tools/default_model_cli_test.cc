@@ -144,7 +144,7 @@ TEST(DefaultModelCli, DistillEndToEnd) {
   ExpectCliError(RunCli("distill" + teachers + " --data " + dir + "/train --feature-weight -1 --out " + dir + "/r7"), "feature weight");
   ExpectCliError(RunCli("distill" + common + " --init " + SharedPath("models/mlperf_vww_96_float.tflite") + " --out " + dir + "/r5"),
                  "mlperf_vww_96_float.tflite: convolution 0 (conv1): filter [8, 3, 3, 3], expected [16, 3, 3, 3]");
-  ExpectCliError(RunCli("distill" + common + " --resume --out " + dir + "/r6"), "r6/last.safetensors");
+  ExpectCliError(RunCli("distill" + common + " --resume --out " + dir + "/r6"), "r6/last_state.safetensors: cannot open");
   ExpectCliError(RunCli("distill --teacher " + dir + "/missing.tflite --data " + dir + "/train --out " + dir + "/r2"), "missing.tflite");
   ExpectCliError(RunCli("distill" + teachers + " --data " + dir + "/train --hard-weight 2 --out " + dir + "/r3"), "hard weight");
   ExpectCliError(RunCli("distill" + teachers + " --data " + dir + "/nothing --out " + dir + "/r4"), "nothing");

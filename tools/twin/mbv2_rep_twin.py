@@ -393,6 +393,30 @@ def deploy_state_dict(model, fused):
     return sd
 
 
+def sscma_state_dict(model, sd, seed):
+    """The state_dict as SSCMA saves it: every RepConv1x1 also holds fuse_conv.{weight,bias},
+    registered after dense_norm. SSCMA creates fuse_conv in __init__ and refreshes it from
+    the branches only in train(False), so a checkpoint saved before any eval() holds it as
+    nn.Conv2d's default init left it: random here (torch.manual_seed(seed)), never the
+    fusion. The branches are the truth."""
+    out = collections.OrderedDict()
+    tails = {}
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for name, bi, blk in model.blocks():
+            conv = blk.conv3x3.conv
+            fuse = nn.Conv2d(conv.in_channels, conv.out_channels, 3, stride=blk.stride, padding=1, bias=True)
+            tails['backbone.%s.%d.dense_norm.num_batches_tracked' % (name, bi)] = ('backbone.%s.%d.fuse_conv.' % (name, bi), fuse)
+    for k, v in sd.items():
+        out[k] = v.clone()
+        if k in tails:
+            prefix, fuse = tails[k]
+            out[prefix + 'weight'] = fuse.weight.detach().clone()
+            out[prefix + 'bias'] = fuse.bias.detach().clone()
+    assert len(tails) == sum(1 for k in out if k.endswith('fuse_conv.weight'))
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # safetensors, written by hand
 
@@ -708,16 +732,52 @@ def verify(folder):
     print('verify sgd20_w035: 20 steps, final state OK')
 
 
+def write_sscma_checkpoint(folder):
+    """mbv2_rep_w035_sscma.pth: forward_w035's parameters (read from the golden file, so
+    that it matches the committed goldens on any machine) in SSCMA's layout, with a
+    never-refreshed (random) fuse_conv in every block. Its truth is forward_w035's
+    logits_eval; running the stored fuse_conv instead gives other probabilities, which is
+    what the C++ test must not do."""
+    g, _ = read_safetensors(os.path.join(folder, 'forward_w035.safetensors'))
+    model = MobileNetV2Rep(0.35, 2)
+    load_state(model, g, 'param.')
+    model.eval()
+    with torch.no_grad():
+        logits = model(g['input'])
+    assert (logits - g['logits_eval']).abs().max().item() < 1e-5
+    ssd = sscma_state_dict(model, model.state_dict(), seed=7)
+    path = os.path.join(folder, 'mbv2_rep_w035_sscma.pth')
+    torch.save(ssd, path)
+    back = torch.load(path)
+    assert list(back) == list(ssd) and all(torch.equal(back[k], ssd[k]) for k in ssd)
+    stale = fuse_model(model)
+    for name, bi, _ in model.blocks():
+        stale['%s.%d.weight' % (name, bi)] = ssd['backbone.%s.%d.fuse_conv.weight' % (name, bi)]
+        stale['%s.%d.bias' % (name, bi)] = ssd['backbone.%s.%d.fuse_conv.bias' % (name, bi)]
+    p_true = F.softmax(g['logits_eval'], dim=1)
+    p_stale = F.softmax(deploy_forward(model, stale, g['input']), dim=1)
+    worst = (p_stale - p_true).abs().max().item()
+    print('mbv2_rep_w035_sscma.pth: %d entries (%d fuse_conv); max |p(stored fuse_conv) - p(branches)| = %.3f'
+          % (len(ssd), sum(k.endswith('fuse_conv.weight') for k in ssd), worst))
+    assert worst > 0.01
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', default='tests/golden/twin', help='output folder')
     ap.add_argument('--verify', action='store_true', help='only re-check the files in --out')
+    ap.add_argument('--sscma-only', action='store_true',
+                    help='only (re)write mbv2_rep_w035_sscma.pth from the forward_w035.safetensors in --out')
     args = ap.parse_args()
 
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     if args.verify:
         verify(args.out)
+        return
+    if args.sscma_only:
+        write_sscma_checkpoint(args.out)
         return
     os.makedirs(args.out, exist_ok=True)
     written = []
@@ -791,6 +851,8 @@ def main():
     assert all(torch.equal(ck['state_dict'][k], init035[k]) for k in init035)
     dd = torch.load(os.path.join(args.out, 'mbv2_rep_w035_deploy.pth'))
     assert list(dd) == list(dsd)
+    # e) SSCMA's layout with a never-refreshed (random) fuse_conv.
+    written.append(write_sscma_checkpoint(args.out))
 
     verify(args.out)
     print('files:')

@@ -34,12 +34,14 @@ Status CheckStorage(const onnx::TensorProto& t) {
 }
 
 // Copies `n` elements of `Stored` from raw_data (little-endian) or the typed field.
+// The sizes the dims declare are checked against the data the file holds before anything
+// is allocated: dims alone (up to kMaxElements) must never size an allocation.
 template <typename Out, typename Stored, typename Field>
 Expected<std::vector<Out>> Read(const onnx::TensorProto& t, int64_t n, const Field& field) {
-  std::vector<Out> out(static_cast<size_t>(n));
   if (!t.raw_data().empty()) {
     if (t.raw_data().size() != static_cast<size_t>(n) * sizeof(Stored))
       return Status::Error("raw_data holds " + std::to_string(t.raw_data().size()) + " bytes, dims need " + std::to_string(n * sizeof(Stored)));
+    std::vector<Out> out(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
       Stored v;
       std::memcpy(&v, t.raw_data().data() + i * sizeof(Stored), sizeof(Stored));
@@ -48,6 +50,7 @@ Expected<std::vector<Out>> Read(const onnx::TensorProto& t, int64_t n, const Fie
     return out;
   }
   if (field.size() != n) return Status::Error("holds " + std::to_string(field.size()) + " values, dims need " + std::to_string(n));
+  std::vector<Out> out(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(field.Get(static_cast<int>(i)));
   return out;
 }

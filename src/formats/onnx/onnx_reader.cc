@@ -9,7 +9,12 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
+#include <google/protobuf/arena.h>
+
+#include "core/memory_budget.h"
 #include "formats/onnx/onnx_layout.h"
 #include "formats/onnx/onnx_proto.h"
 
@@ -21,6 +26,29 @@ namespace {
 constexpr int64_t kMinOpset = 11, kMaxOpset = 17;
 constexpr int kMaxNodes = 100000;
 constexpr int64_t kMaxWindow = 1024;  // kernel, stride, dilation and padding limit
+
+// The file's memory budget refused an allocation (thrown from deep inside protobuf's
+// arena or the reader, caught in ReadOnnx).
+struct BudgetExceeded : std::bad_alloc {
+  explicit BudgetExceeded(std::string m) : message(std::move(m)) {}
+  const char* what() const noexcept override { return message.c_str(); }
+  std::string message;
+};
+
+// The parsed ModelProto lives on an arena whose blocks are charged to the budget of the
+// file being read: protobuf objects (nodes, attributes, repeated fields) can be far larger
+// than their encoding (an empty NodeProto is 2 bytes on the wire), so without this a small
+// file could expand without bound. String payloads (raw_data) are not on the arena; they
+// are no larger than the file.
+thread_local MemoryBudget* arena_budget = nullptr;
+
+void* BudgetedBlockAlloc(size_t size) {
+  if (arena_budget == nullptr || !arena_budget->TryTake(size))
+    throw BudgetExceeded(arena_budget ? arena_budget->RefusalMessage(size, "protobuf objects of the model") : "no budget");
+  return ::operator new(size);
+}
+
+void BudgetedBlockDealloc(void* p, size_t) { ::operator delete(p); }
 
 // An ONNX value as the reader sees it: a Graph activation or an initializer.
 struct Value {
@@ -64,7 +92,7 @@ Status CheckWindow(const std::vector<int64_t>& v, size_t size, int64_t lo, const
 
 class Reader {
  public:
-  Reader(const onnx::ModelProto& model, Graph& graph) : m_(model), g_(graph) {}
+  Reader(const onnx::ModelProto& model, Graph& graph, MemoryBudget& budget) : m_(model), g_(graph), budget_(budget) {}
 
   Status Run() {
     int64_t opset = -1;
@@ -84,13 +112,25 @@ class Reader {
       v.shape = std::move(dims).value();
       PCLS_RETURN_IF_ERROR(Define(init.name(), std::move(v)).WithContext("initializer"));
     }
+    // One pass over the nodes: readers of each value, and whether all of a value's readers
+    // are NHWC -> NCHW Transposes (for the graph inputs). Everything after is a lookup, so
+    // the load is linear in the node count.
+    for (const auto& node : gp.node()) {
+      bool to_nchw = false;
+      if (node.op_type() == "Transpose") {
+        auto perm = Attributes(node).Ints("perm", {});
+        to_nchw = perm.ok() && *perm == std::vector<int64_t>{0, 3, 1, 2};
+      }
+      for (const auto& in : node.input()) {
+        ++consumers_[in];
+        if (!to_nchw) read_otherwise_.insert(in);
+      }
+    }
     for (const auto& in : gp.input()) {
-      if (values_.count(in.name()) && values_[in.name()].init) continue;  // IR < 4 lists initializers as inputs
+      if (auto it = values_.find(in.name()); it != values_.end() && it->second.init) continue;  // IR < 4 lists initializers as inputs
       PCLS_RETURN_IF_ERROR(ReadInput(in).WithContext("input '" + in.name() + "'"));
     }
     if (g_.inputs.empty()) return Status::Error("graph has no inputs");
-    for (const auto& node : gp.node())
-      for (const auto& in : node.input()) ++consumers_[in];
     for (const auto& out : gp.output()) ++consumers_[out.name()];
     for (int i = 0; i < gp.node_size(); ++i) {
       const onnx::NodeProto& node = gp.node(i);
@@ -147,17 +187,10 @@ class Reader {
     return Define(in.name(), std::move(v));
   }
 
+  // Counted before any output is added to consumers_ (see Run).
   bool OnlyReadByToNchwTransposes(const std::string& name) const {
-    int readers = 0;
-    for (const auto& node : m_.graph().node()) {
-      for (const auto& in : node.input()) {
-        if (in != name) continue;
-        auto perm = Attributes(node).Ints("perm", {});
-        if (node.op_type() != "Transpose" || !perm.ok() || *perm != std::vector<int64_t>{0, 3, 1, 2}) return false;
-        ++readers;
-      }
-    }
-    return readers > 0;
+    auto it = consumers_.find(name);
+    return it != consumers_.end() && it->second > 0 && !read_otherwise_.count(name);
   }
 
   int NewTensor(const std::string& name, const std::vector<int64_t>& shape, bool nhwc) {
@@ -168,9 +201,13 @@ class Reader {
     return static_cast<int>(g_.tensors.size()) - 1;
   }
 
+  // Constants are copies: many nodes reading one big initializer must not multiply it
+  // past the file's budget. A refusal surfaces as the reader's error (BudgetExceeded).
   template <typename T>
   int NewConst(const std::string& name, DType type, std::vector<int32_t> shape, const std::vector<T>& data) {
-    return g_.AddConstant(name, type, std::move(shape), data.data(), data.size() * sizeof(T));
+    const uint64_t bytes = data.size() * sizeof(T);
+    if (!budget_.TryTake(bytes)) throw BudgetExceeded{budget_.RefusalMessage(bytes, "constant '" + name + "'")};
+    return g_.AddConstant(name, type, std::move(shape), data.data(), bytes);
   }
 
   int AddOp(OpType type, std::vector<int> inputs, int output, OpOptions options = {}) {
@@ -649,9 +686,11 @@ class Reader {
 
   const onnx::ModelProto& m_;
   Graph& g_;
+  MemoryBudget& budget_;
   int64_t opset_ = 0;
-  std::map<std::string, Value> values_;
-  std::map<std::string, int> consumers_;  // readers of each value (graph outputs count)
+  std::unordered_map<std::string, Value> values_;  // elements stay put as it grows: Value* stay valid
+  std::unordered_map<std::string, int> consumers_;  // readers of each value (graph outputs count)
+  std::unordered_set<std::string> read_otherwise_;  // values some node reads other than as Transpose(0,3,1,2)
 };
 
 }  // namespace
@@ -659,12 +698,30 @@ class Reader {
 Expected<Graph> ReadOnnx(const std::vector<uint8_t>& bytes, const std::string& name) {
   if (bytes.empty()) return Status::Error(name + ": empty file");
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return Status::Error(name + ": file too large");
-  onnx::ModelProto model;
-  if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    return Status::Error(name + ": not an ONNX model (protobuf parse failed; truncated or corrupt?)");
-  if (!model.has_graph()) return Status::Error(name + ": ONNX model has no graph");
+  MemoryBudget budget(bytes.size());
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.block_alloc = BudgetedBlockAlloc;
+  arena_options.block_dealloc = BudgetedBlockDealloc;
+  arena_budget = &budget;
+  struct ResetBudget {
+    ~ResetBudget() { arena_budget = nullptr; }
+  } reset;
+  Status s;
   Graph graph;
-  Status s = Reader(model, graph).Run();
+  try {
+    google::protobuf::Arena arena(arena_options);
+    auto* model = google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena);
+    if (!model->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+      return Status::Error(name + ": not an ONNX model (protobuf parse failed; truncated or corrupt?)");
+    if (!model->has_graph()) return Status::Error(name + ": ONNX model has no graph");
+    s = Reader(*model, graph, budget).Run();
+  } catch (const BudgetExceeded& e) {
+    s = Status::Error(e.message);
+  } catch (const std::bad_alloc& e) {
+    return OutOfMemoryError(name, e);
+  } catch (const std::length_error& e) {
+    return OutOfMemoryError(name, e);
+  }
   if (!s.ok()) {
     // Names in the file may hold any bytes; the error must stay one printable line.
     std::string message = s.message().substr(0, 400);

@@ -24,18 +24,22 @@ Value::~Value() {
   pending = nullptr;
 }
 
+Unpickled::~Unpickled() {
+  for (const std::weak_ptr<Value>& w : made_)
+    if (ValuePtr v = w.lock()) std::vector<ValuePtr>().swap(v->items);  // drops what it holds
+}
+
 namespace {
 
 constexpr size_t kMaxStack = 1 << 20;
 
 using K = Value::Kind;
 
-ValuePtr Make(K k) { return std::make_shared<Value>(k); }
-ValuePtr MakeInt(int64_t v) {
-  auto p = Make(K::kInt);
-  p->i = v;
-  return p;
-}
+// What one Value, one item pointer and one memo entry cost, for the budget: the object,
+// shared_ptr's control block and the allocator's overhead, rounded up.
+constexpr uint64_t kValueCost = sizeof(Value) + 32 + sizeof(std::weak_ptr<Value>);
+constexpr uint64_t kItemCost = sizeof(ValuePtr);
+constexpr uint64_t kMemoCost = 64;
 
 bool StorageDType(const std::string& global, std::string* dtype, int64_t* bytes) {
   static const struct {
@@ -57,7 +61,10 @@ bool StorageDType(const std::string& global, std::string* dtype, int64_t* bytes)
 
 class Machine {
  public:
-  Machine(const uint8_t* data, size_t size) : p_(data), end_(data + size), begin_(data) {}
+  Machine(const uint8_t* data, size_t size, MemoryBudget& budget) : p_(data), end_(data + size), begin_(data), budget_(budget) {}
+
+  // Every value made so far (see Unpickled).
+  std::vector<std::weak_ptr<Value>>& made() { return made_; }
 
   Expected<ValuePtr> Run() {
     while (true) {
@@ -71,11 +78,36 @@ class Machine {
       Status st = Step(op);
       if (!st.ok()) return st.WithContext("pickle offset " + std::to_string(at));
       if (stack_.size() > kMaxStack) return Fail("pickle stack too deep");
+      // What this opcode allocated (values, strings, items moved into containers, memo
+      // entries) is charged after the fact: one opcode allocates at most its own string or
+      // the items above one MARK (<= kMaxStack pointers), both bounded.
+      if (cost_ > 0 && !budget_.TryTake(cost_))
+        return Fail(budget_.RefusalMessage(cost_, "pickle value at offset " + std::to_string(at)));
+      cost_ = 0;
     }
   }
 
  private:
   static Status Fail(const std::string& m) { return Status::Error(m); }
+
+  ValuePtr Make(K k) {
+    cost_ += kValueCost;
+    auto v = std::make_shared<Value>(k);
+    made_.push_back(v);
+    return v;
+  }
+  ValuePtr MakeInt(int64_t v) {
+    auto p = Make(K::kInt);
+    p->i = v;
+    return p;
+  }
+  // Moves `from` onto the end of `to`, charging what the container grows by (its capacity,
+  // which doubling makes up to twice its size).
+  void AddItems(std::vector<ValuePtr>& to, std::vector<ValuePtr>& from) {
+    const size_t before = to.capacity();
+    for (auto& v : from) to.push_back(std::move(v));
+    cost_ += kItemCost * (to.capacity() - before);
+  }
 
   bool Read(size_t n, const uint8_t** out) {
     if (static_cast<size_t>(end_ - p_) < n) return false;
@@ -129,6 +161,7 @@ class Machine {
     const uint8_t* b;
     if (!Read(n, &b)) return Fail("string of " + std::to_string(n) + " bytes runs past the end");
     auto v = Make(kind);
+    cost_ += n;
     v->s.assign(reinterpret_cast<const char*>(b), n);
     Push(std::move(v));
     return Status::Ok();
@@ -137,6 +170,7 @@ class Machine {
   Status PushTuple(size_t n) {
     if (stack_.size() < n + (marks_.empty() ? 0 : marks_.back())) return Fail("stack underflow");
     auto t = Make(K::kTuple);
+    cost_ += kItemCost * n;
     t->items.assign(std::make_move_iterator(stack_.end() - static_cast<std::ptrdiff_t>(n)), std::make_move_iterator(stack_.end()));
     stack_.resize(stack_.size() - n);
     Push(std::move(t));
@@ -149,7 +183,7 @@ class Machine {
     PCLS_RETURN_IF_ERROR(Top(&d));
     if ((*d)->kind == K::kDict) {
       // Duplicate keys are kept; readers take the last occurrence (as Python would).
-      for (auto& v : kv) (*d)->items.push_back(std::move(v));
+      AddItems((*d)->items, kv);
       return Status::Ok();
     }
     if ((*d)->kind == K::kObject) return Status::Ok();  // an opaque object's items: dropped
@@ -160,7 +194,7 @@ class Machine {
     ValuePtr* l;
     PCLS_RETURN_IF_ERROR(Top(&l));
     if ((*l)->kind == K::kList || (*l)->kind == K::kSet) {
-      for (auto& v : vals) (*l)->items.push_back(std::move(v));
+      AddItems((*l)->items, vals);
       return Status::Ok();
     }
     if ((*l)->kind == K::kObject) return Status::Ok();
@@ -381,6 +415,7 @@ class Machine {
         std::vector<ValuePtr> v;
         PCLS_RETURN_IF_ERROR(PopMark(&v));
         auto t = Make(K::kTuple);
+        cost_ += kItemCost * v.size();
         t->items = std::move(v);
         Push(std::move(t));
         return Status::Ok();
@@ -393,6 +428,7 @@ class Machine {
         std::vector<ValuePtr> v;
         PCLS_RETURN_IF_ERROR(PopMark(&v));
         auto t = Make(op == 'l' ? K::kList : K::kSet);
+        cost_ += kItemCost * v.size();
         t->items = std::move(v);
         Push(std::move(t));
         return Status::Ok();
@@ -450,6 +486,7 @@ class Machine {
         std::string module, name;
         if (!ReadLine(&module) || !ReadLine(&name)) return Fail("truncated GLOBAL");
         auto g = Make(K::kGlobal);
+        cost_ += module.size() + name.size();
         g->s = module + "." + name;
         Push(std::move(g));
         return Status::Ok();
@@ -460,6 +497,7 @@ class Machine {
         PCLS_RETURN_IF_ERROR(Pop(&module));
         if (module->kind != K::kStr || name->kind != K::kStr) return Fail("STACK_GLOBAL of non-strings");
         auto g = Make(K::kGlobal);
+        cost_ += module->s.size() + name->s.size();
         g->s = module->s + "." + name->s;
         Push(std::move(g));
         return Status::Ok();
@@ -482,7 +520,10 @@ class Machine {
         ValuePtr state, *obj;
         PCLS_RETURN_IF_ERROR(Pop(&state));
         PCLS_RETURN_IF_ERROR(Top(&obj));
-        if ((*obj)->kind == K::kObject) (*obj)->items.push_back(std::move(state));
+        if ((*obj)->kind == K::kObject) {
+          std::vector<ValuePtr> one{std::move(state)};
+          AddItems((*obj)->items, one);
+        }
         // Dicts (an OrderedDict's _metadata), tensors (a Parameter's attributes): ignored.
         return Status::Ok();
       }
@@ -503,6 +544,7 @@ class Machine {
     ValuePtr* v;
     PCLS_RETURN_IF_ERROR(Top(&v));
     if (memo_.size() > kMaxStack && !memo_.count(i)) return Fail("pickle memo too large");
+    cost_ += kMemoCost;
     memo_[i] = *v;
     return Status::Ok();
   }
@@ -519,15 +561,25 @@ class Machine {
   std::vector<ValuePtr> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint32_t, ValuePtr> memo_;
+  MemoryBudget& budget_;
+  uint64_t cost_ = 0;  // allocated by the current opcode, not yet charged
+  std::vector<std::weak_ptr<Value>> made_;
 };
 
 }  // namespace
 
-Expected<ValuePtr> Unpickle(const uint8_t* data, size_t size, const std::string& name) {
-  Machine m(data, size);
-  auto r = m.Run();
+Expected<Unpickled> Unpickle(const uint8_t* data, size_t size, const std::string& name, MemoryBudget& budget) {
+  Machine m(data, size, budget);
+  auto r = GuardAllocation(name, [&] { return m.Run(); });
+  // On failure too, the values made so far may form cycles: an Unpickled breaks them.
+  Unpickled result(r.ok() ? *r : nullptr, std::move(m.made()));
   if (!r.ok()) return r.status().WithContext(name);
-  return r;
+  return result;
+}
+
+Expected<Unpickled> Unpickle(const uint8_t* data, size_t size, const std::string& name) {
+  MemoryBudget budget(size);
+  return Unpickle(data, size, name, budget);
 }
 
 }  // namespace personcls::pth

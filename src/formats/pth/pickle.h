@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/memory_budget.h"
 #include "personcls/status.h"
 
 namespace personcls::pth {
@@ -52,7 +53,33 @@ struct Value {
   ~Value();  // iterative: deep nesting cannot overflow the stack
 };
 
+// What Unpickle returns: the value STOP left, owned together with every value the pickle
+// made. A pickle can build reference cycles (a list appended to itself, an object BUILT
+// from its own memo entry) that shared_ptr alone would leak; destroying an Unpickled
+// clears the items of every value it made first, which breaks them. Move-only. The
+// values must not be kept past the Unpickled (their items are emptied then).
+class Unpickled {
+ public:
+  Unpickled(ValuePtr root, std::vector<std::weak_ptr<Value>> made) : root_(std::move(root)), made_(std::move(made)) {}
+  Unpickled(Unpickled&&) = default;
+  Unpickled& operator=(Unpickled&&) = delete;
+  Unpickled(const Unpickled&) = delete;
+  Unpickled& operator=(const Unpickled&) = delete;
+  ~Unpickled();
+
+  const Value& root() const { return *root_; }
+
+ private:
+  ValuePtr root_;
+  std::vector<std::weak_ptr<Value>> made_;
+};
+
 // Runs the pickle in `bytes`; returns the value STOP leaves. Errors name `name`.
-Expected<ValuePtr> Unpickle(const uint8_t* data, size_t size, const std::string& name);
+// Everything the pickle makes (values, strings, container items, memo entries) is charged
+// to `budget`; past its limit the result is an error, so memory stays bounded by the file
+// (the stack and the memo are also capped at 2^20 entries). The first form uses a budget
+// for a file of `size` bytes.
+Expected<Unpickled> Unpickle(const uint8_t* data, size_t size, const std::string& name);
+Expected<Unpickled> Unpickle(const uint8_t* data, size_t size, const std::string& name, MemoryBudget& budget);
 
 }  // namespace personcls::pth

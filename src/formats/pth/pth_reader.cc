@@ -2,11 +2,12 @@
 
 #include <zip.h>
 
-#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
 
+#include "core/file_bytes.h"
+#include "core/memory_budget.h"
 #include "formats/pth/pickle.h"
 
 namespace personcls::pth {
@@ -64,16 +65,20 @@ class Archive {
 
   bool Has(const std::string& entry) { return zip_name_locate(zip_.get(), entry.c_str(), 0) >= 0; }
 
-  Expected<std::vector<uint8_t>> Read(const std::string& entry) {
+  // The entry's bytes. Its declared (uncompressed) size is checked before anything is
+  // allocated: a stored entry cannot exceed the file, and every entry is charged to
+  // `budget`, so a deflate bomb or a forged size is refused up front.
+  Expected<std::vector<uint8_t>> Read(const std::string& entry, MemoryBudget& budget) {
     const zip_int64_t idx = zip_name_locate(zip_.get(), entry.c_str(), 0);
     if (idx < 0) return Status::Error("missing archive entry " + entry);
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(zip_.get(), static_cast<zip_uint64_t>(idx), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
       return Status::Error("cannot stat archive entry " + entry);
-    // Stored entries cannot exceed the file; compressed ones are capped at 4 GiB.
-    const uint64_t cap = (st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method == ZIP_CM_STORE ? file_size_ : (uint64_t{1} << 32);
-    if (st.size > cap) return Status::Error("archive entry " + entry + " too large");
+    const bool stored = (st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method == ZIP_CM_STORE;
+    if (stored && st.size > file_size_)
+      return Status::Error("archive entry " + entry + " declares " + std::to_string(st.size) + " bytes, more than the file holds");
+    PCLS_RETURN_IF_ERROR(budget.Take(st.size, "archive entry " + entry));
     std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> f(zip_fopen_index(zip_.get(), static_cast<zip_uint64_t>(idx), 0), zip_fclose);
     if (!f) return Status::Error("cannot open archive entry " + entry + " (" + zip_strerror(zip_.get()) + ")");
     std::vector<uint8_t> out(st.size);
@@ -107,7 +112,7 @@ std::string Shape(const std::vector<int64_t>& v) {
 }
 
 Expected<safetensors::Tensor> Extract(const std::string& key, const TensorRef& t, Archive& zip, const std::string& folder,
-                                      std::map<std::string, std::vector<uint8_t>>& storages) {
+                                      std::map<std::string, std::vector<uint8_t>>& storages, MemoryBudget& budget) {
   auto fail = [&](const std::string& m) { return Status::Error("tensor '" + key + "': " + m); };
   int64_t count = 1;
   for (int64_t d : t.shape) {
@@ -126,7 +131,7 @@ Expected<safetensors::Tensor> Extract(const std::string& key, const TensorRef& t
                 std::to_string(t.offset) + " and shape " + Shape(t.shape));
   auto it = storages.find(t.storage.key);
   if (it == storages.end()) {
-    auto bytes = zip.Read(folder + "data/" + t.storage.key);
+    auto bytes = zip.Read(folder + "data/" + t.storage.key, budget);
     if (!bytes.ok()) return fail(bytes.status().message());
     it = storages.emplace(t.storage.key, std::move(bytes).value()).first;
   }
@@ -137,6 +142,9 @@ Expected<safetensors::Tensor> Extract(const std::string& key, const TensorRef& t
   safetensors::Tensor out;
   out.dtype = t.storage.dtype;
   out.shape = t.shape;
+  // Each tensor is a copy: many views of one storage must not multiply it unbounded.
+  if (Status s = budget.Take(static_cast<uint64_t>(count) * static_cast<uint64_t>(t.storage.elem_bytes), "its data"); !s.ok())
+    return fail(s.message());
   if (count > 0) {
     const size_t begin = static_cast<size_t>(t.offset * t.storage.elem_bytes);
     out.bytes.assign(data.begin() + static_cast<std::ptrdiff_t>(begin),
@@ -146,18 +154,20 @@ Expected<safetensors::Tensor> Extract(const std::string& key, const TensorRef& t
 }
 
 Expected<safetensors::File> Parse(const std::vector<uint8_t>& bytes) {
+  MemoryBudget budget(bytes.size());
   Archive zip;
   PCLS_RETURN_IF_ERROR(zip.Open(bytes));
   PCLS_ASSIGN_OR_RETURN(std::string folder, zip.FindFolder());
   if (zip.Has(folder + "byteorder")) {
-    PCLS_ASSIGN_OR_RETURN(auto order, zip.Read(folder + "byteorder"));
+    PCLS_ASSIGN_OR_RETURN(auto order, zip.Read(folder + "byteorder", budget));
     if (std::string(order.begin(), order.end()) != "little") return Status::Error("big-endian checkpoints are not supported");
   }
-  PCLS_ASSIGN_OR_RETURN(auto pkl, zip.Read(folder + "data.pkl"));
-  PCLS_ASSIGN_OR_RETURN(ValuePtr root, Unpickle(pkl.data(), pkl.size(), folder + "data.pkl"));
-  if (root->kind != K::kDict) return Status::Error("data.pkl does not hold a dict (not a state_dict or checkpoint)");
-  const Value* sd = root.get();
-  if (const ValuePtr* inner = DictGet(*root, "state_dict")) {
+  PCLS_ASSIGN_OR_RETURN(auto pkl, zip.Read(folder + "data.pkl", budget));
+  PCLS_ASSIGN_OR_RETURN(Unpickled pickle, Unpickle(pkl.data(), pkl.size(), folder + "data.pkl", budget));
+  const Value& root = pickle.root();
+  if (root.kind != K::kDict) return Status::Error("data.pkl does not hold a dict (not a state_dict or checkpoint)");
+  const Value* sd = &root;
+  if (const ValuePtr* inner = DictGet(root, "state_dict")) {
     if ((*inner)->kind != K::kDict) return Status::Error("'state_dict' is not a dict");
     sd = inner->get();
   }
@@ -167,7 +177,7 @@ Expected<safetensors::File> Parse(const std::vector<uint8_t>& bytes) {
     const Value& k = *sd->items[i];
     const Value& v = *sd->items[i + 1];
     if (k.kind != K::kStr || v.kind != K::kTensor) continue;
-    PCLS_ASSIGN_OR_RETURN(auto t, Extract(k.s, v.tensor, zip, folder, storages));
+    PCLS_ASSIGN_OR_RETURN(auto t, Extract(k.s, v.tensor, zip, folder, storages, budget));
     file.tensors[k.s] = std::move(t);
   }
   if (file.tensors.empty()) return Status::Error("no tensors in the state_dict");
@@ -177,16 +187,15 @@ Expected<safetensors::File> Parse(const std::vector<uint8_t>& bytes) {
 }  // namespace
 
 Expected<safetensors::File> ParseStateDict(const std::vector<uint8_t>& bytes, const std::string& name) {
-  auto r = Parse(bytes);
-  if (!r.ok()) return r.status().WithContext(name);
-  return r;
+  return GuardAllocation(name, [&]() -> Expected<safetensors::File> {
+    auto r = Parse(bytes);
+    if (!r.ok()) return r.status().WithContext(name);
+    return r;
+  });
 }
 
 Expected<safetensors::File> ReadStateDict(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error(path + ": cannot open");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::Error(path + ": read error");
+  PCLS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadBinaryFile(path));
   return ParseStateDict(bytes, path);
 }
 

@@ -8,6 +8,10 @@
 
 #include <unistd.h>
 
+#include "core/atomic_file.h"
+#include "core/file_bytes.h"
+#include "core/memory_budget.h"
+
 namespace personcls::safetensors {
 namespace {
 
@@ -21,6 +25,35 @@ int64_t DTypeBytes(const std::string& dtype) {
 
 constexpr uint64_t kMaxHeaderBytes = 100 << 20;
 
+// What nlohmann::json allocates per parse event (a value, or an object member's map node
+// and key), rounded up; strings add their length.
+constexpr uint64_t kJsonEventCost = 96;
+
+struct HeaderRefused {
+  std::string message;
+};
+
+// The JSON header, parsed with its memory charged to `budget` and its nesting limited to
+// what the format has ({name: {"shape": [d, ...]}}: depth 3), so that a header of small
+// tokens cannot expand without bound.
+Expected<nlohmann::json> ParseHeader(const uint8_t* begin, const uint8_t* end, MemoryBudget& budget) {
+  auto charge = [&budget](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    if (depth > 3) throw HeaderRefused{"JSON header nested deeper than the format allows"};
+    uint64_t cost = kJsonEventCost;
+    if (event == nlohmann::json::parse_event_t::key || (event == nlohmann::json::parse_event_t::value && parsed.is_string()))
+      cost += parsed.get_ref<const std::string&>().size();
+    if (!budget.TryTake(cost)) throw HeaderRefused{budget.RefusalMessage(cost, "JSON header")};
+    return true;
+  };
+  try {
+    nlohmann::json header = nlohmann::json::parse(begin, end, charge, false);
+    if (header.is_discarded()) return Status::Error("malformed JSON header");
+    return header;
+  } catch (const HeaderRefused& e) {
+    return Status::Error(e.message);
+  }
+}
+
 }  // namespace
 
 int64_t Tensor::num_elements() const {
@@ -33,7 +66,7 @@ std::vector<float> Tensor::AsFloat() const {
   const int64_t n = num_elements();
   std::vector<float> out(static_cast<size_t>(n));
   if (dtype == "F32") {
-    std::memcpy(out.data(), bytes.data(), static_cast<size_t>(n) * 4);
+    if (n > 0) std::memcpy(out.data(), bytes.data(), static_cast<size_t>(n) * 4);
   } else if (dtype == "F64") {
     for (int64_t i = 0; i < n; ++i) {
       double v;
@@ -66,16 +99,22 @@ std::vector<int64_t> Tensor::AsInt64() const {
   return out;
 }
 
-Expected<File> Parse(const std::vector<uint8_t>& bytes, const std::string& name) {
+namespace {
+
+Expected<File> ParseUnguarded(const std::vector<uint8_t>& bytes, const std::string& name) {
   auto fail = [&](const std::string& what) { return Status::Error(name + ": " + what); };
   if (bytes.size() < 8) return fail("too short for a safetensors file");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
   if (header_len > kMaxHeaderBytes || header_len > bytes.size() - 8) return fail("header length " + std::to_string(header_len) + " out of range");
-  nlohmann::json header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<int64_t>(header_len), nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return fail("malformed JSON header");
+  MemoryBudget budget(bytes.size());
+  auto parsed = ParseHeader(bytes.data() + 8, bytes.data() + 8 + header_len, budget);
+  if (!parsed.ok()) return parsed.status().WithContext(name);
+  const nlohmann::json& header = *parsed;
+  if (!header.is_object()) return fail("malformed JSON header");
   const uint64_t data_begin = 8 + header_len;
   const uint64_t data_size = bytes.size() - data_begin;
+  uint64_t total = 0;  // tensors must not overlap: together they fit in the data
   File file;
   for (auto& [key, value] : header.items()) {
     if (key == "__metadata__") {
@@ -102,6 +141,8 @@ Expected<File> Parse(const std::vector<uint8_t>& bytes, const std::string& name)
     if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned()) return fail("tensor '" + key + "': bad data_offsets");
     const uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();
     if (begin > end || end > data_size) return fail("tensor '" + key + "': data_offsets out of range");
+    total += end - begin;
+    if (total > data_size) return fail("tensor '" + key + "': data_offsets overlap another tensor's");
     if (end - begin != static_cast<uint64_t>(count * elem))
       return fail("tensor '" + key + "': " + std::to_string(end - begin) + " bytes for " + std::to_string(count) + " " + t.dtype + " values");
     t.bytes.assign(bytes.begin() + static_cast<int64_t>(data_begin + begin), bytes.begin() + static_cast<int64_t>(data_begin + end));
@@ -110,10 +151,14 @@ Expected<File> Parse(const std::vector<uint8_t>& bytes, const std::string& name)
   return file;
 }
 
+}  // namespace
+
+Expected<File> Parse(const std::vector<uint8_t>& bytes, const std::string& name) {
+  return GuardAllocation(name, [&] { return ParseUnguarded(bytes, name); });
+}
+
 Expected<File> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error(path + ": cannot open: " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  PCLS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadBinaryFile(path));
   return Parse(bytes, path);
 }
 
@@ -125,7 +170,9 @@ std::vector<uint8_t> Serialize(const File& file) {
     offset += t.bytes.size();
   }
   if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
-  std::string text = header.dump();
+  // Metadata may carry any bytes (labels, file names); invalid UTF-8 is written as U+FFFD
+  // rather than throwing.
+  std::string text = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   while ((text.size() + 8) % 8 != 0) text.push_back(' ');
   std::vector<uint8_t> out(8);
   const uint64_t len = text.size();
@@ -137,24 +184,10 @@ std::vector<uint8_t> Serialize(const File& file) {
 
 Status WriteFile(const std::string& path, const File& file) {
   const std::vector<uint8_t> bytes = Serialize(file);
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::Error(path + ": cannot write: " + std::strerror(errno));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return Status::Error(path + ": write failed");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    return Status::Error(path + ": cannot rename into place: " + ec.message());
-  }
-  return Status::Ok();
+  AtomicFile out;
+  PCLS_RETURN_IF_ERROR(out.Open(path));
+  PCLS_RETURN_IF_ERROR(out.Write(bytes.data(), bytes.size()));
+  return out.Commit();
 }
 
 Tensor FromFloat(const std::vector<float>& values, std::vector<int64_t> shape) {
@@ -162,7 +195,7 @@ Tensor FromFloat(const std::vector<float>& values, std::vector<int64_t> shape) {
   t.dtype = "F32";
   t.shape = std::move(shape);
   t.bytes.resize(values.size() * 4);
-  std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
+  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), t.bytes.size());  // no memcpy of null pointers
   return t;
 }
 
