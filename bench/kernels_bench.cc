@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/fast_kernels.h"
+#include "runtime/host/thread_pool.h"
 #include "runtime/quant_math.h"
 #include "runtime/ref/ref_kernels.h"
 
@@ -118,10 +119,10 @@ void BM_Layer(benchmark::State& state) {
   std::unique_ptr<FastKernel> kernel;
   if (fast) {
     switch (kOp) {
-      case Op::kS8Conv: kernel = MakeFastS8Conv2d(g, o.q, o.s8_filter.data(), o.s8_bias.data()); break;
-      case Op::kF32Conv: kernel = MakeFastF32Conv2d(g, relu6, o.f32_filter.data(), o.f32_bias.data()); break;
-      case Op::kS8DwConv: kernel = MakeFastS8DwConv2d(g, o.q, o.s8_filter.data(), o.s8_bias.data()); break;
-      case Op::kF32DwConv: kernel = MakeFastF32DwConv2d(g, relu6, o.f32_filter.data(), o.f32_bias.data()); break;
+      case Op::kS8Conv: kernel = MakeFastS8Conv2d(g, o.q, o.s8_filter.data(), o.s8_bias.data(), threads); break;
+      case Op::kF32Conv: kernel = MakeFastF32Conv2d(g, relu6, o.f32_filter.data(), o.f32_bias.data(), threads); break;
+      case Op::kS8DwConv: kernel = MakeFastS8DwConv2d(g, o.q, o.s8_filter.data(), o.s8_bias.data(), threads); break;
+      case Op::kF32DwConv: kernel = MakeFastF32DwConv2d(g, relu6, o.f32_filter.data(), o.f32_bias.data(), threads); break;
     }
     if (!kernel) {
       state.SkipWithError("no fast kernel (CPU without AVX2/FMA?)");
@@ -131,6 +132,7 @@ void BM_Layer(benchmark::State& state) {
   } else {
     state.SetLabel(std::string(layer.name) + " ref");
   }
+  host::ReserveThreads(threads);
   std::vector<uint8_t> scratch(kernel ? kernel->scratch_bytes() + 64 : 0);
   constexpr bool kInt8 = kOp == Op::kS8Conv || kOp == Op::kS8DwConv;
   const void* input = kInt8 ? static_cast<const void*>(o.s8_input.data()) : static_cast<const void*>(o.f32_input.data());

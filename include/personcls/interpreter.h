@@ -54,6 +54,10 @@ class Interpreter {
 
   // Runs all ops. Never allocates; the only failure is a programmer error (asserted).
   void Invoke();
+  // Invoke() that also adds the wall time of each op, in seconds, to op_seconds[k] (resized
+  // to the number of ops if needed; `personcls bench --profile`). Not allocation-free on
+  // the first call.
+  void InvokeProfiled(std::vector<double>& op_seconds);
 
   void set_num_threads(int n);
   // Bytes of the single activation arena (tensors and kernel scratch), as planned.

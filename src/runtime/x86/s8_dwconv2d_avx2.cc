@@ -1,10 +1,12 @@
 // s8_dwconv2d_avx2 / s8_dwconv2d_3x3_avx2: int8 DEPTHWISE_CONV_2D for AVX2, any kernel
 // size, stride, dilation, padding and depth multiplier; bit-exact with ref::s8_dwconv2d.
 //
-// Per Run:
-//  1. Copy the input into scratch as the padded view of conv_layout.h, expanded to the
-//     output channels: [N,Hp,Wp,Cp] int8 with element [.., ic * M + m] = input channel ic
-//     (M = depth multiplier) and Cp = Cout rounded up to 8. Padding holds the input zero
+// Run splits the output into bands of whole rows (conv_layout.h, PlanBands) that the
+// threads of the pool take one at a time. Per band:
+//  1. Copy the rows of the padded view (conv_layout.h) that the band's windows reach into
+//     the thread's slot of scratch, expanded to the output channels: [view_rows][Wp][Cp]
+//     int8 with element [.., ic * M + m] = input channel ic (M = depth multiplier) and
+//     Cp = Cout rounded up to 8. Padding holds the input zero
 //     point, which contributes w * (zp + input_offset) = 0 like a skipped tap of the
 //     reference, so input_offset folds into the bias (offset * sum of the channel's taps).
 //  2. For each output row and block of 8 channels: acc = bias + sum over taps of w * x,
@@ -17,6 +19,7 @@
 #include <cstring>
 #include <string>
 
+#include "runtime/host/thread_pool.h"
 #include "runtime/x86/aligned_buffer.h"
 #include "runtime/x86/conv_layout.h"
 #include "runtime/x86/requant_avx2.h"
@@ -28,27 +31,32 @@ namespace {
 constexpr int kLanes = 8;  // channels per vector
 // Multiply-accumulates below which another thread costs more than it saves.
 constexpr int64_t kMinMacsPerThread = 48 * 1024;
+constexpr int64_t kBandMacs = 32 * 1024;  // work of one band
 
 class S8DwConv2dAvx2 final : public FastKernel {
  public:
-  bool Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias);
+  bool Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads);
   void Run(const void* input, void* output, void* scratch, int num_threads) const override;
-  size_t scratch_bytes() const override { return CacheLines(size_t{1} * g_.batch * hp_ * wp_ * cp_); }
+  size_t scratch_bytes() const override { return size_t{1} * slots_ * slot_elements_; }
   size_t persistent_bytes() const override {
     return weights_.bytes() + bias_.bytes() + requant_.bytes() + tap_offsets_.bytes();
   }
   std::string name() const override { return g_.k_h == 3 && g_.k_w == 3 ? "s8_dwconv2d_3x3_avx2" : "s8_dwconv2d_avx2"; }
 
  private:
-  void FillRow(const int8_t* input, int8_t* buf, int row) const;
+  void FillRow(const int8_t* input, int n, int y, int8_t* dst) const;
+  void RunBand(const int8_t* input, int8_t* output, int8_t* slot, int task) const;
   // kTaps: the number of taps when known at compile time (9 for 3x3), 0 otherwise.
   template <int kTaps>
-  void ComputeRow(const int8_t* buf, int row, int8_t* output) const;
+  void ComputeRow(const int8_t* base, int8_t* out_row) const;
 
   ConvGeometry g_;
   int cp_ = 0;           // channels per pixel in the padded view: Cout rounded up to kLanes
   int taps_ = 0;
-  int hp_ = 0, wp_ = 0;
+  int wp_ = 0;
+  BandPlan bands_;
+  int slots_ = 1;              // per-thread slots of scratch (max_threads)
+  int64_t slot_elements_ = 0;  // elements per slot: view_rows * Wp * Cp, in cache lines
   int8_t zero_point_ = 0;
   int32_t output_offset_ = 0;
   int8_t act_min_ = -128, act_max_ = 127;
@@ -58,13 +66,15 @@ class S8DwConv2dAvx2 final : public FastKernel {
   AlignedBuffer<int32_t> tap_offsets_;    // [taps], bytes from a window origin
 };
 
-bool S8DwConv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+bool S8DwConv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads) {
   g_ = g;
   cp_ = RoundUp(g.out_c, kLanes);
   taps_ = g.k_h * g.k_w;
   const PaddedExtent e = ComputePaddedExtent(g);
-  hp_ = e.h;
   wp_ = e.w;
+  bands_ = PlanBands(g, kBandMacs);
+  slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
+  slot_elements_ = static_cast<int64_t>(CacheLines(sizeof(int8_t) * int64_t{bands_.view_rows} * wp_ * cp_) / sizeof(int8_t));
   zero_point_ = static_cast<int8_t>(-q.input_offset);
   output_offset_ = q.output_offset;
   act_min_ = static_cast<int8_t>(q.act_min);
@@ -92,10 +102,8 @@ bool S8DwConv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_
 }
 
 // Writes row `row` (of N * Hp) of the padded, channel-expanded view.
-void S8DwConv2dAvx2::FillRow(const int8_t* input, int8_t* buf, int row) const {
-  const int n = row / hp_, y = row % hp_;
+void S8DwConv2dAvx2::FillRow(const int8_t* input, int n, int y, int8_t* dst) const {
   const int iy = y - g_.pad_top;
-  int8_t* dst = buf + int64_t{row} * wp_ * cp_;
   if (iy < 0 || iy >= g_.in_h) {
     std::memset(dst, zero_point_, size_t{1} * wp_ * cp_);
     return;
@@ -133,11 +141,8 @@ void S8DwConv2dAvx2::FillRow(const int8_t* input, int8_t* buf, int row) const {
 }
 
 template <int kTaps>
-void S8DwConv2dAvx2::ComputeRow(const int8_t* buf, int row, int8_t* output) const {
+void S8DwConv2dAvx2::ComputeRow(const int8_t* base, int8_t* out_row) const {
   const int taps = kTaps > 0 ? kTaps : taps_;
-  const int n = row / g_.out_h, oy = row % g_.out_h;
-  const int8_t* base = buf + (int64_t{n} * hp_ + oy * g_.stride_h) * wp_ * cp_;
-  int8_t* out_row = output + int64_t{row} * g_.out_w * g_.out_c;
   const int x_step = g_.stride_w * cp_;
   const __m256i out_offset = _mm256_set1_epi32(output_offset_);
   const __m128i act_min = _mm_set1_epi8(act_min_), act_max = _mm_set1_epi8(act_max_);
@@ -179,37 +184,39 @@ void S8DwConv2dAvx2::ComputeRow(const int8_t* buf, int row, int8_t* output) cons
   }
 }
 
+// Band `task` (image task / bands, rows [oy0, oy1)): fill its view rows into `slot`, then
+// compute its output rows.
+void S8DwConv2dAvx2::RunBand(const int8_t* input, int8_t* output, int8_t* slot, int task) const {
+  const Band b = BandOf(bands_, g_, task);
+  const int64_t row_elements = int64_t{wp_} * cp_;
+  for (int j = 0; j < b.view_rows; ++j) FillRow(input, b.n, b.oy0 * g_.stride_h + j, slot + j * row_elements);
+  for (int oy = b.oy0; oy < b.oy1; ++oy) {
+    const int8_t* base = slot + int64_t{oy - b.oy0} * g_.stride_h * row_elements;
+    int8_t* out_row = output + (int64_t{b.n} * g_.out_h + oy) * g_.out_w * g_.out_c;
+    if (taps_ == 9)
+      ComputeRow<9>(base, out_row);
+    else
+      ComputeRow<0>(base, out_row);
+  }
+}
+
 void S8DwConv2dAvx2::Run(const void* input, void* output, void* scratch, int num_threads) const {
   const int8_t* in = static_cast<const int8_t*>(input);
-  int8_t* buf = static_cast<int8_t*>(scratch);
   int8_t* out = static_cast<int8_t*>(output);
-  const int fill_rows = g_.batch * hp_;
-  const int out_rows = g_.batch * g_.out_h;
-  const bool three_by_three = taps_ == 9;
+  int8_t* slots = static_cast<int8_t*>(scratch);
   const int64_t macs = int64_t{g_.batch} * g_.out_h * g_.out_w * g_.out_c * taps_;
-  const int threads = ThreadsFor(macs, kMinMacsPerThread, num_threads);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-#pragma omp for schedule(static)
-    for (int r = 0; r < fill_rows; ++r) FillRow(in, buf, r);
-#pragma omp for schedule(static)
-    for (int r = 0; r < out_rows; ++r) {
-      if (three_by_three)
-        ComputeRow<9>(buf, r, out);
-      else
-        ComputeRow<0>(buf, r, out);
-    }
-  }
+  const int threads = ThreadsFor(macs, kMinMacsPerThread, num_threads < slots_ ? num_threads : slots_);
+  host::ParallelFor(threads, g_.batch * bands_.bands, [&](int task, int slot) { RunBand(in, out, slots + slot * slot_elements_, task); });
 }
 
 }  // namespace
 
-std::unique_ptr<FastKernel> MakeS8DwConv2dAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+std::unique_ptr<FastKernel> MakeS8DwConv2dAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads) {
   if (!GeometryFits(g) || !RequantSupported(q, g.out_c)) return nullptr;
   if (g.depth_multiplier < 1 || g.out_c != g.in_c * g.depth_multiplier) return nullptr;
   if (q.input_offset < -127 || q.input_offset > 128) return nullptr;  // zero point must be an int8 value
   auto kernel = std::make_unique<S8DwConv2dAvx2>();
-  if (!kernel->Init(g, q, filter, bias)) return nullptr;
+  if (!kernel->Init(g, q, filter, bias, max_threads)) return nullptr;
   return kernel;
 }
 
