@@ -15,6 +15,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev
   clang libclang-rt-14-dev
   chromium fonts-liberation  # headless render test of the eval HTML report (~2 s)
+  libxnnpack-dev libpthreadpool-dev  # bench/peers: XNNPACK next to personcls (not needed by the CLI)
 )
 
 missing=()
