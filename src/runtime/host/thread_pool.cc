@@ -1,5 +1,6 @@
 #include "runtime/host/thread_pool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -7,6 +8,13 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+#include <cstdlib>
+#include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -17,11 +25,60 @@
 
 namespace personcls::host {
 namespace {
+std::atomic<bool> fine_splitting{false};
+}  // namespace
+
+void SetFineSplittingForTesting(bool on) { fine_splitting.store(on, std::memory_order_relaxed); }
+bool FineSplittingForTesting() { return fine_splitting.load(std::memory_order_relaxed); }
+
+namespace {
 
 // How long an idle worker spins before it sleeps, and how long the caller spins on
 // unfinished tasks before it yields its CPU (to a worker preempted on the same core).
-constexpr auto kWorkerSpin = std::chrono::microseconds(10);
+constexpr auto kWorkerSpin = std::chrono::microseconds(300);
 constexpr auto kCallerSpin = std::chrono::microseconds(20);
+
+// Contention: on a machine whose cores are busy with other processes, a worker is often
+// descheduled while it holds a task, and the caller then waits a whole scheduler time
+// slice (milliseconds) for it. When the caller has waited longer than kStragglerLimit
+// for workers after finishing its own share, the pool runs jobs on the calling thread
+// alone for a while (backoff, doubling while contention persists) and then tries again.
+// A task of a kernel takes microseconds, so on an idle machine the wait never gets near
+// the limit.
+constexpr auto kStragglerLimit = std::chrono::microseconds(200);
+constexpr auto kBackoffMin = std::chrono::milliseconds(250);
+constexpr auto kBackoffMax = std::chrono::milliseconds(4000);
+constexpr int kCleanJobsToReset = 256;  // parallel jobs without contention reset the backoff
+
+// Busy machine: more runnable threads than CPUs. Then our threads share the CPUs with other
+// processes' (and Linux gives each process group a fair share, whatever its thread count),
+// so a second thread cannot make an inference faster, and every cycle it spends waiting
+// for work is taken from the calling thread. The pool then runs jobs on the caller alone.
+// Linux reports the runnable count in /proc/loadavg ("0.50 0.40 0.30 RUNNABLE/TOTAL ...");
+// it is read at most every kLoadSample.
+constexpr auto kLoadSample = std::chrono::milliseconds(20);
+
+// Runnable threads on the machine now (ours included), or 0 when unknown.
+int RunnableThreads() {
+#if defined(__linux__)
+  const int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  const ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  // Skip three load averages, then parse RUNNABLE.
+  const char* p = buf;
+  for (int field = 0; field < 3 && p; ++field) {
+    p = std::strchr(p, ' ');
+    if (p) ++p;
+  }
+  return p ? std::atoi(p) : 0;
+#else
+  return 0;
+#endif
+}
 
 // Spins until pred() or `budget` elapsed (the clock is read every 64 iterations).
 template <typename Pred>
@@ -62,7 +119,13 @@ class ThreadPool {
     if (busy_.exchange(true, std::memory_order_acquire)) return false;
     const int workers = num_workers_.load(std::memory_order_acquire);
     if (threads - 1 > workers) threads = workers + 1;
-    if (threads <= 1) {
+    const auto start = std::chrono::steady_clock::now();
+    if (check_load_ && start - load_sampled_ >= kLoadSample) {
+      load_sampled_ = start;
+      busy_machine_ = RunnableThreads() > cpus_;
+    }
+    const bool contended = (busy_machine_ || start < serial_until_) && !FineSplittingForTesting();
+    if (threads <= 1 || contended) {
       busy_.store(false, std::memory_order_release);
       return false;
     }
@@ -88,8 +151,18 @@ class ThreadPool {
     // Close the job, then wait for the workers still inside it (each is finishing a task
     // it took, or leaving).
     id_.store(0);
-    if (!SpinUntil([this] { return active_.load() == 0; }, kCallerSpin))
+    if (!SpinUntil([this] { return active_.load() == 0; }, kCallerSpin)) {
+      const auto waited_from = std::chrono::steady_clock::now();
       while (active_.load() != 0) std::this_thread::yield();
+      const auto now = std::chrono::steady_clock::now();
+      if (now - waited_from > kStragglerLimit) {
+        backoff_ = backoff_ == decltype(backoff_){} ? kBackoffMin : std::min(2 * backoff_, decltype(backoff_){kBackoffMax});
+        serial_until_ = now + backoff_;
+        clean_jobs_ = 0;
+      }
+    } else if (++clean_jobs_ >= kCleanJobsToReset) {
+      backoff_ = {};
+    }
     busy_.store(false, std::memory_order_release);
     return true;
   }
@@ -134,6 +207,20 @@ class ThreadPool {
   const TaskRef* fn_ = nullptr;
   int tasks_ = 0;
   int threads_in_job_ = 0;
+  // Contention state, touched only by the caller holding busy_.
+  const int cpus_ = static_cast<int>(std::thread::hardware_concurrency());
+  // PERSONCLS_BUSY_CHECK=0 turns the busy-machine check off (for a process that runs at a
+  // raised priority, or on cores reserved for it, where other runnable threads do not take
+  // its CPUs).
+  const bool check_load_ = [] {
+    const char* v = std::getenv("PERSONCLS_BUSY_CHECK");
+    return !(v && std::strcmp(v, "0") == 0);
+  }();
+  std::chrono::steady_clock::time_point load_sampled_{};
+  bool busy_machine_ = false;
+  std::chrono::steady_clock::time_point serial_until_{};
+  std::chrono::microseconds backoff_{};
+  int clean_jobs_ = 0;
 };
 
 ThreadPool& Pool() {
@@ -149,12 +236,6 @@ void ReserveThreads(int threads) {
 
 int ReservedThreads() { return 1 + Pool().workers(); }
 
-namespace {
-std::atomic<bool> fine_splitting{false};
-}  // namespace
-
-void SetFineSplittingForTesting(bool on) { fine_splitting.store(on, std::memory_order_relaxed); }
-bool FineSplittingForTesting() { return fine_splitting.load(std::memory_order_relaxed); }
 
 void ParallelFor(int threads, int tasks, TaskRef fn) {
   if (threads > tasks) threads = tasks;

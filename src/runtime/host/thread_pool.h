@@ -10,7 +10,10 @@
 //    then sleep on a condition variable, so they cost nothing between inferences;
 //  - runs a job on the calling thread alone when the pool is busy with another caller's
 //    job (or when called from inside a task), so concurrent interpreters never wait for
-//    each other and nested calls cannot deadlock.
+//    each other and nested calls cannot deadlock;
+//  - runs jobs on the calling thread alone while the machine is busy (more runnable
+//    threads than CPUs, or a worker kept the caller waiting for a descheduled task), so
+//    that two threads are not slower than one there (thread_pool.cc says why).
 // Which thread runs a task never changes a result: kernels give a task the same
 // instruction sequence whichever thread takes it.
 //
@@ -52,8 +55,9 @@ void ParallelFor(int threads, int tasks, TaskRef fn);
 int ReservedThreads();
 
 // Tests only: when on, kernels split even tiny layers into one-row tasks and use every
-// thread they are given (their size thresholds are off), so that small randomized shapes
-// exercise the multi-threaded paths. Off by default; results never depend on it.
+// thread they are given (their size thresholds are off), and the pool ignores machine
+// load, so that small randomized shapes exercise the multi-threaded paths whatever else
+// runs. Off by default; results never depend on it.
 void SetFineSplittingForTesting(bool on);
 bool FineSplittingForTesting();
 
