@@ -36,6 +36,9 @@ const Layer kConvLayers[] = {
     {"rep_3x3_34x34x3_16_s2", 34, 3, 16, 3, 2, false},  {"rep_3x3_16x16x16_16", 16, 16, 16, 3, 1, true},
     {"rep_3x3_18x18x16_16_s2", 18, 16, 16, 3, 2, false}, {"rep_3x3_4x4x32_32", 4, 32, 32, 3, 1, true},
     {"rep_3x3_24x24x32_32", 24, 32, 32, 3, 1, true},    {"rep_3x3_12x12x64_64", 12, 64, 64, 3, 1, true},
+    // MobileNetV2-1.0-Rep (bench/peers/make_models.sh): stem, then one layer per stage.
+    {"rep1_3x3_96x96x3_32_s2", 96, 3, 32, 3, 2, true},  {"rep1_3x3_48x48x32_32", 48, 32, 32, 3, 1, true},
+    {"rep1_3x3_24x24x48_48", 24, 48, 48, 3, 1, true},   {"rep1_3x3_6x6x128_128", 6, 128, 128, 3, 1, true},
 };
 
 // DEPTHWISE_CONV_2D layers of VWW (3x3, depth multiplier 1).

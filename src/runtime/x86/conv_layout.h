@@ -51,10 +51,14 @@ struct BandPlan {
 
 // Bands of about `target_macs` multiply-accumulates each (at least one row), so that a
 // task is worth handing to another thread while a slot stays a few rows.
-inline BandPlan PlanBands(const ConvGeometry& g, int64_t target_macs) {
-  if (host::FineSplittingForTesting()) target_macs = 1;
+// A band also has at least min_pixels output pixels (when the image has that many rows),
+// so that the packed weights are reused across several tiles.
+inline BandPlan PlanBands(const ConvGeometry& g, int64_t target_macs, int min_pixels = 18) {
+  if (host::FineSplittingForTesting()) target_macs = min_pixels = 1;
   const int64_t row_macs = int64_t{g.out_w} * g.out_c * g.k_h * g.k_w * g.in_c;
   int64_t rows = row_macs > 0 ? (target_macs + row_macs - 1) / row_macs : 1;
+  const int64_t rows_for_pixels = (min_pixels + g.out_w - 1) / g.out_w;
+  if (rows < rows_for_pixels) rows = rows_for_pixels;
   if (rows < 1) rows = 1;
   if (rows > g.out_h) rows = g.out_h;
   BandPlan p;
@@ -78,33 +82,52 @@ inline Band BandOf(const BandPlan& p, const ConvGeometry& g, int task) {
   return b;
 }
 
-// Walks the output pixels of band b in raster order, kMr at a time, and calls
-// tile(a, dst, valid): a[i] = src + ry * row_step + ox * col_step is the window origin of
-// pixel i (ry the row within the band), dst[i] its output (out_c values) for i < valid. A
-// short last tile repeats its last pixel in a[] (computed, not stored; dst is null there).
-template <int kMr, typename In, typename Out, typename Tile>
-void ForEachTile(const ConvGeometry& g, const Band& b, const In* src, int64_t row_step, int64_t col_step, Out* output, Tile&& tile) {
+// Up to kMaxTiles tiles of kMr output pixels: for tile t, a[t][i] is the window origin of
+// pixel i and dst[t][i] its output (out_c values) for i < valid[t]. A short last tile
+// repeats its last pixel in a[] (computed, not stored; dst is null there).
+template <int kMr, typename In, typename Out>
+struct TileChunk {
+  static constexpr int kMaxTiles = 16;
+  const In* a[kMaxTiles][kMr];
+  Out* dst[kMaxTiles][kMr];
+  int valid[kMaxTiles];
+  int count = 0;
+};
+
+// Walks the output pixels of band b in raster order, kMr per tile, and calls chunk(c) for
+// every TileChunk of up to kMaxTiles tiles; a[t][i] = src + ry * row_step + ox * col_step,
+// ry the pixel's row within the band. The kernels loop over output-channel blocks outside
+// the tiles of a chunk, so a block's packed weights are loaded from memory once per chunk
+// rather than once per tile (the weights of a 3x3 conv with 128 channels exceed L2).
+template <int kMr, typename In, typename Out, typename Chunk>
+void ForEachTileChunk(const ConvGeometry& g, const Band& b, const In* src, int64_t row_step, int64_t col_step, Out* output,
+                      Chunk&& chunk) {
+  using Tiles = TileChunk<kMr, In, Out>;
+  Tiles c;
   const int pixels = (b.oy1 - b.oy0) * g.out_w;
   Out* out_band = output + (int64_t{b.n} * g.out_h + b.oy0) * g.out_w * g.out_c;
   int ry = 0, ox = 0;  // the next pixel
   for (int first = 0; first < pixels; first += kMr) {
     const int valid = pixels - first < kMr ? pixels - first : kMr;
-    const In* a[kMr];
-    Out* dst[kMr];
+    const int t = c.count++;
+    c.valid[t] = valid;
     for (int i = 0; i < kMr; ++i) {
       if (i < valid) {
-        a[i] = src + ry * row_step + ox * col_step;
-        dst[i] = out_band + (int64_t{ry} * g.out_w + ox) * g.out_c;
+        c.a[t][i] = src + ry * row_step + ox * col_step;
+        c.dst[t][i] = out_band + (int64_t{ry} * g.out_w + ox) * g.out_c;
         if (++ox == g.out_w) {
           ox = 0;
           ++ry;
         }
       } else {
-        a[i] = a[valid - 1];
-        dst[i] = nullptr;
+        c.a[t][i] = c.a[t][valid - 1];
+        c.dst[t][i] = nullptr;
       }
     }
-    tile(a, dst, valid);
+    if (c.count == Tiles::kMaxTiles || first + kMr >= pixels) {
+      chunk(static_cast<const Tiles&>(c));
+      c.count = 0;
+    }
   }
 }
 

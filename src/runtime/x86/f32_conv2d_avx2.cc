@@ -53,8 +53,9 @@ class F32Conv2dAvx2 final : public FastKernel {
  private:
   void PadRow(const float* input, int n, int y, float* dst) const;
   void RunBand(const float* input, float* output, float* slot, int task) const;
+  // Output channels [ob * 8 * kVectors, + 8 * kVectors) of one tile.
   template <int kVectors>
-  void ComputeTile(const float* const* a, float* const* dst, int valid) const;
+  void ComputeTileBlock(const float* const* a, float* const* dst, int valid, int ob) const;
 
   ConvGeometry g_;
   F32Clamp clamp_{0, 0};
@@ -141,23 +142,26 @@ void F32Conv2dAvx2::RunBand(const float* input, float* output, float* slot, int 
   } else {
     src = input + (int64_t{b.n} * g_.in_h + int64_t{b.oy0} * g_.stride_h) * row_elements;
   }
-  ForEachTile<kMr>(g_, b, src, g_.stride_h * row_elements, int64_t{g_.stride_w} * g_.in_c, output,
-                   [&](const float* const* a, float* const* dst, int valid) {
-                     if (vectors_ == 2)
-                       ComputeTile<2>(a, dst, valid);
-                     else
-                       ComputeTile<1>(a, dst, valid);
-                   });
+  ForEachTileChunk<kMr>(g_, b, src, g_.stride_h * row_elements, int64_t{g_.stride_w} * g_.in_c, output,
+                        [&](const TileChunk<kMr, float, float>& c) {
+    for (int ob = 0; ob < oc_blocks_; ++ob)
+      for (int t = 0; t < c.count; ++t) {
+        if (vectors_ == 2)
+          ComputeTileBlock<2>(c.a[t], c.dst[t], c.valid[t], ob);
+        else
+          ComputeTileBlock<1>(c.a[t], c.dst[t], c.valid[t], ob);
+      }
+  });
 }
 
-// kMr pixels (window origins a[i], outputs dst[i] for i < valid), all output channels, in
-// blocks of kVectors * 8.
+// kMr pixels (window origins a[i], outputs dst[i] for i < valid), output channels
+// [ob * kVectors * 8, + kVectors * 8).
 template <int kVectors>
-void F32Conv2dAvx2::ComputeTile(const float* const* a, float* const* dst, int valid) const {
+void F32Conv2dAvx2::ComputeTileBlock(const float* const* a, float* const* dst, int valid, int ob) const {
   constexpr int kNr = 8 * kVectors;
   const int segments = segments_, length = segment_length_;
   const __m256 lo = _mm256_set1_ps(clamp_.min), hi = _mm256_set1_ps(clamp_.max);
-  for (int ob = 0; ob < oc_blocks_; ++ob) {
+  {
     // acc[i][v]: pixel i, output channels ob * kNr + 8 v .. + 7. Every loop over i or v
     // is fully unrolled, so the accumulators live in registers.
     __m256 acc[kMr][kVectors];

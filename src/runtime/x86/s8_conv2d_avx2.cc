@@ -60,8 +60,9 @@ class S8Conv2dAvx2 final : public FastKernel {
  private:
   void WidenRow(const int8_t* input, int n, int y, int16_t* dst) const;
   void RunBand(const int8_t* input, int8_t* output, int16_t* slot, int task) const;
+  // Output channels [ob * 8 * kVectors, + 8 * kVectors) of one tile.
   template <int kVectors>
-  void ComputeTile(const int16_t* const* a, int8_t* const* dst, int valid) const;
+  void ComputeTileBlock(const int16_t* const* a, int8_t* const* dst, int valid, int ob) const;
 
   ConvGeometry g_;
   BandPlan bands_;
@@ -173,24 +174,27 @@ void S8Conv2dAvx2::RunBand(const int8_t* input, int8_t* output, int16_t* slot, i
   const int64_t row_elements = int64_t{wp_} * g_.in_c;
   for (int j = 0; j < b.view_rows; ++j) WidenRow(input, b.n, b.oy0 * g_.stride_h + j, slot + j * row_elements);
   std::memset(slot + b.view_rows * row_elements, 0, kSlack * sizeof(int16_t));
-  ForEachTile<kMr>(g_, b, static_cast<const int16_t*>(slot), g_.stride_h * row_elements, int64_t{g_.stride_w} * g_.in_c, output,
-                   [&](const int16_t* const* a, int8_t* const* dst, int valid) {
-                     if (vectors_ == 2)
-                       ComputeTile<2>(a, dst, valid);
-                     else
-                       ComputeTile<1>(a, dst, valid);
-                   });
+  ForEachTileChunk<kMr>(g_, b, static_cast<const int16_t*>(slot), g_.stride_h * row_elements, int64_t{g_.stride_w} * g_.in_c, output,
+                        [&](const TileChunk<kMr, int16_t, int8_t>& c) {
+    for (int ob = 0; ob < oc_blocks_; ++ob)
+      for (int t = 0; t < c.count; ++t) {
+        if (vectors_ == 2)
+          ComputeTileBlock<2>(c.a[t], c.dst[t], c.valid[t], ob);
+        else
+          ComputeTileBlock<1>(c.a[t], c.dst[t], c.valid[t], ob);
+      }
+  });
 }
 
-// kMr pixels (window origins a[i], outputs dst[i] for i < valid), all output channels, in
-// blocks of kVectors * 8.
+// kMr pixels (window origins a[i], outputs dst[i] for i < valid), output channels
+// [ob * kVectors * 8, + kVectors * 8).
 template <int kVectors>
-void S8Conv2dAvx2::ComputeTile(const int16_t* const* a, int8_t* const* dst, int valid) const {
+void S8Conv2dAvx2::ComputeTileBlock(const int16_t* const* a, int8_t* const* dst, int valid, int ob) const {
   constexpr int kNr = 8 * kVectors;
   const int segments = segments_, pairs = segment_pairs_;
   const __m256i out_offset = _mm256_set1_epi32(output_offset_);
   const __m128i act_min = _mm_set1_epi8(act_min_), act_max = _mm_set1_epi8(act_max_);
-  for (int ob = 0; ob < oc_blocks_; ++ob) {
+  {
     // acc[i][v]: pixel i, output channels ob * kNr + 8 v .. + 7. Every loop over i or v
     // is fully unrolled, so the accumulators live in registers.
     __m256i acc[kMr][kVectors];
