@@ -238,19 +238,23 @@ void RunModel(const Options& opt, const std::string& spec) {
     for (const auto& f : std::filesystem::directory_iterator(opt.check_dir))
       if (f.path().extension() == ".bin") files.push_back(f.path().string());
     std::sort(files.begin(), files.end());
+    // The input is filled before every invoke: personcls reuses the input's arena memory
+    // once its last reader has run.
+    std::vector<uint8_t> input(in_desc.num_bytes());
     Interpreter& ref = *interpreters[0];
     for (const std::string& f : files) {
       auto image = LoadImage(f);
       if (!image.ok()) Fail(image.status().message());
-      Status s = FillInputTensor(*image, in_desc, ref.input_data(0), *normalization);
+      Status s = FillInputTensor(*image, in_desc, input.data(), *normalization);
       if (!s.ok()) Fail(f + ": " + s.message());
+      std::memcpy(ref.input_data(0), input.data(), input.size());
       ref.Invoke();
       const int want = Argmax(out_desc, ref.output_data(0));
       ++images;
       for (size_t k = 0; k < engines.size(); ++k) {
         int got = want;
         if (engines[k].name == "XNNPACK") {
-          std::memcpy(x->input(), ref.input_data(0), in_desc.num_bytes());
+          std::memcpy(x->input(), input.data(), input.size());
           x->Invoke();
           got = Argmax(out_desc, x->output());
         } else if (engines[k].run_many) {
@@ -258,7 +262,7 @@ void RunModel(const Options& opt, const std::string& spec) {
           if (answer.rfind("argmax ", 0) != 0) Fail("ONNX Runtime: " + answer);
           got = std::stoi(answer.substr(7));
         } else if (k < interpreters.size()) {
-          std::memcpy(interpreters[k]->input_data(0), ref.input_data(0), in_desc.num_bytes());
+          std::memcpy(interpreters[k]->input_data(0), input.data(), input.size());
           interpreters[k]->Invoke();
           got = Argmax(out_desc, interpreters[k]->output_data(0));
         }
