@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/fast_kernels.h"
+#include "square_conv.h"
 #include "runtime/host/thread_pool.h"
 #include "runtime/quant_math.h"
 #include "runtime/ref/ref_kernels.h"
@@ -51,16 +52,7 @@ const Layer kDwLayers[] = {
 };
 
 ConvGeometry MakeGeometry(const Layer& l, bool depthwise) {
-  ConvGeometry g;
-  g.in_h = g.in_w = l.size;
-  g.in_c = l.in_c;
-  g.out_c = l.out_c;
-  g.k_h = g.k_w = l.k;
-  g.stride_h = g.stride_w = l.stride;
-  g.out_h = ConvOutputSize(l.same, l.size, l.k, l.stride, 1);
-  g.out_w = g.out_h;
-  g.pad_top = l.same ? ConvLeadingPadding(l.stride, 1, l.size, l.k, g.out_h) : 0;
-  g.pad_left = g.pad_top;
+  ConvGeometry g = bench::SquareConvGeometry(l.size, l.in_c, l.out_c, l.k, l.stride, l.same);
   if (depthwise) g.depth_multiplier = l.out_c / l.in_c;
   return g;
 }

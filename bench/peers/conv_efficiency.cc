@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "runtime/fast_kernels.h"
+#include "square_conv.h"
 
 using namespace personcls;
 
@@ -58,14 +59,7 @@ int main(int argc, char** argv) {
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   std::mt19937 rng(1);
   for (const Layer& l : kLayers) {
-    ConvGeometry g;
-    g.in_h = g.in_w = l.size;
-    g.in_c = l.in_c;
-    g.out_c = l.out_c;
-    g.k_h = g.k_w = l.k;
-    g.stride_h = g.stride_w = l.stride;
-    g.out_h = g.out_w = ConvOutputSize(true, l.size, l.k, l.stride, 1);
-    g.pad_top = g.pad_left = ConvLeadingPadding(l.stride, 1, l.size, l.k, g.out_h);
+    const ConvGeometry g = bench::SquareConvGeometry(l.size, l.in_c, l.out_c, l.k, l.stride, /*same=*/true);
     const size_t in_n = size_t{1} * l.size * l.size * l.in_c, w_n = size_t{1} * l.out_c * l.k * l.k * l.in_c;
     const size_t out_n = size_t{1} * g.out_h * g.out_w * l.out_c;
     std::vector<int8_t> in(in_n), w(w_n), out(out_n);
