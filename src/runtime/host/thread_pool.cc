@@ -55,8 +55,11 @@ constexpr int kCleanJobsToReset = 256;  // parallel jobs without contention rese
 // so a second thread cannot make an inference faster, and every cycle it spends waiting
 // for work is taken from the calling thread. The pool then runs jobs on the caller alone.
 // Linux reports the runnable count in /proc/loadavg ("0.50 0.40 0.30 RUNNABLE/TOTAL ...");
-// it is read at most every kLoadSample.
+// it is read at most every kLoadSample, and one busy reading keeps the pool on the caller
+// for kBusyHold (the count is a snapshot: it drops below the CPU count now and then even
+// on a machine that stays busy).
 constexpr auto kLoadSample = std::chrono::milliseconds(20);
+constexpr auto kBusyHold = std::chrono::milliseconds(500);
 
 // Runnable threads on the machine now (ours included), or 0 when unknown.
 int RunnableThreads() {
@@ -122,9 +125,9 @@ class ThreadPool {
     const auto start = std::chrono::steady_clock::now();
     if (check_load_ && start - load_sampled_ >= kLoadSample) {
       load_sampled_ = start;
-      busy_machine_ = RunnableThreads() > cpus_;
+      if (RunnableThreads() > cpus_) busy_until_ = start + kBusyHold;
     }
-    const bool contended = (busy_machine_ || start < serial_until_) && !FineSplittingForTesting();
+    const bool contended = (start < busy_until_ || start < serial_until_) && !FineSplittingForTesting();
     if (threads <= 1 || contended) {
       busy_.store(false, std::memory_order_release);
       return false;
@@ -171,10 +174,13 @@ class ThreadPool {
   void WorkerLoop() {
     uint32_t seen = generation_.load();
     for (;;) {
-      if (!SpinUntil([&] { return generation_.load(std::memory_order_relaxed) != seen; }, kWorkerSpin)) {
+      // stop_ counts too: a worker that starts after the destructor's last generation bump
+      // (the process exits right after creating an interpreter) must not sleep forever.
+      auto woken = [&] { return generation_.load() != seen || stop_.load(); };
+      if (!SpinUntil(woken, kWorkerSpin)) {
         std::unique_lock<std::mutex> lock(sleep_mutex_);
         sleepers_.fetch_add(1);
-        wake_.wait(lock, [&] { return generation_.load() != seen; });
+        wake_.wait(lock, woken);
         sleepers_.fetch_sub(1);
       }
       seen = generation_.load();
@@ -217,7 +223,7 @@ class ThreadPool {
     return !(v && std::strcmp(v, "0") == 0);
   }();
   std::chrono::steady_clock::time_point load_sampled_{};
-  bool busy_machine_ = false;
+  std::chrono::steady_clock::time_point busy_until_{};
   std::chrono::steady_clock::time_point serial_until_{};
   std::chrono::microseconds backoff_{};
   int clean_jobs_ = 0;
