@@ -127,7 +127,7 @@ class ThreadPool {
       load_sampled_ = start;
       if (RunnableThreads() > cpus_) busy_until_ = start + kBusyHold;
     }
-    const bool contended = (start < busy_until_ || start < serial_until_) && !FineSplittingForTesting();
+    const bool contended = check_load_ && (start < busy_until_ || start < serial_until_) && !FineSplittingForTesting();
     if (threads <= 1 || contended) {
       busy_.store(false, std::memory_order_release);
       return false;
@@ -215,7 +215,7 @@ class ThreadPool {
   int threads_in_job_ = 0;
   // Contention state, touched only by the caller holding busy_.
   const int cpus_ = static_cast<int>(std::thread::hardware_concurrency());
-  // PERSONCLS_BUSY_CHECK=0 turns the busy-machine check off (for a process that runs at a
+  // PERSONCLS_BUSY_CHECK=0 turns both contention checks off (for a process that runs at a
   // raised priority, or on cores reserved for it, where other runnable threads do not take
   // its CPUs).
   const bool check_load_ = [] {

@@ -53,7 +53,7 @@ struct BandPlan {
 // task is worth handing to another thread while a slot stays a few rows.
 // A band also has at least min_pixels output pixels (when the image has that many rows),
 // so that the packed weights are reused across several tiles.
-inline BandPlan PlanBands(const ConvGeometry& g, int64_t target_macs, int min_pixels = 18) {
+inline BandPlan PlanBands(const ConvGeometry& g, int64_t target_macs, int min_pixels = 6) {
   if (host::FineSplittingForTesting()) target_macs = min_pixels = 1;
   const int64_t row_macs = int64_t{g.out_w} * g.out_c * g.k_h * g.k_w * g.in_c;
   int64_t rows = row_macs > 0 ? (target_macs + row_macs - 1) / row_macs : 1;
