@@ -13,7 +13,13 @@
 //     8 int32 lanes, one lane per channel; x is sign-extended int8 and the packed weight
 //     lane holds w in its low 16 bits and 0 above, so _mm256_madd_epi16 yields w * x.
 //  3. Requantize (requant_avx2.h), clamp, store int8.
-// The 3x3 case (every depthwise layer of the models we run) has its taps unrolled.
+// The 3x3 case (every depthwise layer of the models we run) has its taps unrolled, and
+// takes 16 channels at a time with two taps per _mm256_madd_epi16: the int16 values of taps
+// t and t+1 are interleaved per channel (unpacklo/hi_epi16), so every multiply-add lane does
+// two real products instead of one. The interleave puts channels {0-3, 8-11} in one
+// accumulator and {4-7, 12-15} in the other; weights, biases and requantization constants
+// are packed in that order, and _mm256_packs_epi32 (per 128-bit lane) restores channel order.
+// A last block of 8 channels (Cout = 16k + 8) runs the one-tap-per-lane loop.
 #include <immintrin.h>
 
 #include <cstring>
@@ -48,7 +54,9 @@ class S8DwConv2dAvx2 final : public FastKernel {
   void RunBand(const int8_t* input, int8_t* output, int8_t* slot, int task) const;
   // kTaps: the number of taps when known at compile time (9 for 3x3), 0 otherwise.
   template <int kTaps>
-  void ComputeRow(const int8_t* base, int8_t* out_row) const;
+  void ComputeRow(const int8_t* base, int8_t* out_row, int c_begin) const;
+  // 3x3 only: channels [0, 16 * blocks16_) of a row, two taps per multiply-add.
+  void ComputeRow3x3Pairs(const int8_t* base, int8_t* out_row) const;
 
   ConvGeometry g_;
   int cp_ = 0;           // channels per pixel in the padded view: Cout rounded up to kLanes
@@ -64,7 +72,17 @@ class S8DwConv2dAvx2 final : public FastKernel {
   AlignedBuffer<int32_t> bias_;           // [cp], input offset folded in
   AlignedBuffer<RequantBlock8> requant_;  // [cp / 8]
   AlignedBuffer<int32_t> tap_offsets_;    // [taps], bytes from a window origin
+  // 3x3 pair path (channels in blocks of 16, see the top): pair p holds taps 2p and 2p + 1
+  // (pair 4: tap 8 and a zero tap).
+  int blocks16_ = 0;                           // full blocks of 16 channels
+  AlignedBuffer<int16_t> pair_weights_;        // [blocks16][5][2][16]: (w[2p][c], w[2p+1][c]) per lane
+  AlignedBuffer<int32_t> pair_bias_;           // [blocks16][2][8]
+  AlignedBuffer<RequantBlock8> pair_requant_;  // [blocks16][2]
 };
+
+// Lane j (0..7) of half h (0: channels {0-3, 8-11}, 1: {4-7, 12-15}) of a 16-channel
+// block holds this channel of the block.
+constexpr int PairLaneChannel(int h, int j) { return (j < 4 ? j : j + 4) + 4 * h; }
 
 bool S8DwConv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads) {
   g_ = g;
@@ -96,6 +114,26 @@ bool S8DwConv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_
     bias_[oc] = static_cast<int32_t>(static_cast<uint32_t>(folded));
   }
   FillRequantBlocks(q, g.out_c, cp_, requant_.data());
+  if (taps_ == 9) {
+    blocks16_ = cp_ / 16;
+    pair_weights_.Reset(size_t{1} * blocks16_ * 5 * 2 * 16);
+    pair_bias_.Reset(size_t{1} * blocks16_ * 16);
+    pair_requant_.Reset(size_t{1} * blocks16_ * 2);
+    if (blocks16_ > 0 && (!pair_weights_.data() || !pair_bias_.data() || !pair_requant_.data())) return false;
+    for (int b = 0; b < blocks16_; ++b)
+      for (int h = 0; h < 2; ++h)
+        for (int j = 0; j < 8; ++j) {
+          const int c = b * 16 + PairLaneChannel(h, j);
+          pair_bias_[(b * 2 + h) * 8 + j] = c < g.out_c ? bias_[c] : 0;
+          FillRequantLane(q, c, g.out_c, pair_requant_[b * 2 + h], j);
+          for (int p = 0; p < 5; ++p)
+            for (int k = 0; k < 2; ++k) {
+              const int t = 2 * p + k;
+              const int8_t w = c < g.out_c && t < 9 ? filter[int64_t{t} * g.out_c + c] : 0;
+              pair_weights_[(((b * 5 + p) * 2 + h) * 8 + j) * 2 + k] = w;
+            }
+        }
+  }
   for (int ky = 0; ky < g.k_h; ++ky)
     for (int kx = 0; kx < g.k_w; ++kx) tap_offsets_[ky * g.k_w + kx] = (ky * g.dilation_h * wp_ + kx * g.dilation_w) * cp_;
   return true;
@@ -141,12 +179,12 @@ void S8DwConv2dAvx2::FillRow(const int8_t* input, int n, int y, int8_t* dst) con
 }
 
 template <int kTaps>
-void S8DwConv2dAvx2::ComputeRow(const int8_t* base, int8_t* out_row) const {
+void S8DwConv2dAvx2::ComputeRow(const int8_t* base, int8_t* out_row, int c_begin) const {
   const int taps = kTaps > 0 ? kTaps : taps_;
   const int x_step = g_.stride_w * cp_;
   const __m256i out_offset = _mm256_set1_epi32(output_offset_);
   const __m128i act_min = _mm_set1_epi8(act_min_), act_max = _mm_set1_epi8(act_max_);
-  for (int c0 = 0; c0 < cp_; c0 += kLanes) {
+  for (int c0 = c_begin; c0 < cp_; c0 += kLanes) {
     const __m256i bias = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias_.data() + c0));
     const Requant8 rq = LoadRequant8(requant_[c0 / kLanes]);
     const int count = g_.out_c - c0 < kLanes ? g_.out_c - c0 : kLanes;
@@ -184,6 +222,49 @@ void S8DwConv2dAvx2::ComputeRow(const int8_t* base, int8_t* out_row) const {
   }
 }
 
+void S8DwConv2dAvx2::ComputeRow3x3Pairs(const int8_t* base, int8_t* out_row) const {
+  const int x_step = g_.stride_w * cp_;
+  const __m256i out_offset = _mm256_set1_epi32(output_offset_);
+  const __m128i act_min = _mm_set1_epi8(act_min_), act_max = _mm_set1_epi8(act_max_);
+  int32_t offsets[9];
+  for (int t = 0; t < 9; ++t) offsets[t] = tap_offsets_[t];
+  const __m256i zero = _mm256_setzero_si256();
+  for (int b = 0; b < blocks16_; ++b) {
+    const int c0 = 16 * b;
+    const __m256i* w = reinterpret_cast<const __m256i*>(pair_weights_.data() + size_t{1} * b * 5 * 2 * 16);  // [5][2]
+    const __m256i bias_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pair_bias_.data() + b * 16));
+    const __m256i bias_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pair_bias_.data() + b * 16 + 8));
+    const Requant8 rq_lo = LoadRequant8(pair_requant_[2 * b]), rq_hi = LoadRequant8(pair_requant_[2 * b + 1]);
+    const int count = g_.out_c - c0 < 16 ? g_.out_c - c0 : 16;
+    const int8_t* a = base + c0;
+    int8_t* dst = out_row + c0;
+    auto taps16 = [&](int t) {  // 16 channels of tap t as int16
+      return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + offsets[t])));
+    };
+    for (int ox = 0; ox < g_.out_w; ++ox, a += x_step, dst += g_.out_c) {
+      __m256i lo = bias_lo, hi = bias_hi;
+#pragma GCC unroll 5
+      for (int p = 0; p < 5; ++p) {
+        const __m256i xa = taps16(2 * p);
+        const __m256i xb = p < 4 ? taps16(2 * p + 1) : zero;
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), _mm256_load_si256(w + 2 * p)));
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), _mm256_load_si256(w + 2 * p + 1)));
+      }
+      // packs_epi32 per 128-bit lane: [0-3 | 4-7] and [8-11 | 12-15] as int16, then to int8.
+      const __m256i r16 = _mm256_packs_epi32(Requantize8(lo, rq_lo, out_offset), Requantize8(hi, rq_hi, out_offset));
+      const __m128i r8 = _mm_packs_epi16(_mm256_castsi256_si128(r16), _mm256_extracti128_si256(r16, 1));
+      const __m128i packed = _mm_min_epi8(_mm_max_epi8(r8, act_min), act_max);
+      if (count == 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), packed);
+      } else {
+        alignas(16) int8_t tmp[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), packed);
+        std::memcpy(dst, tmp, count);
+      }
+    }
+  }
+}
+
 // Band `task` (image task / bands, rows [oy0, oy1)): fill its view rows into `slot`, then
 // compute its output rows.
 void S8DwConv2dAvx2::RunBand(const int8_t* input, int8_t* output, int8_t* slot, int task) const {
@@ -193,10 +274,12 @@ void S8DwConv2dAvx2::RunBand(const int8_t* input, int8_t* output, int8_t* slot, 
   for (int oy = b.oy0; oy < b.oy1; ++oy) {
     const int8_t* base = slot + int64_t{oy - b.oy0} * g_.stride_h * row_elements;
     int8_t* out_row = output + (int64_t{b.n} * g_.out_h + oy) * g_.out_w * g_.out_c;
-    if (taps_ == 9)
-      ComputeRow<9>(base, out_row);
-    else
-      ComputeRow<0>(base, out_row);
+    if (taps_ == 9) {
+      ComputeRow3x3Pairs(base, out_row);
+      ComputeRow<9>(base, out_row, 16 * blocks16_);
+    } else {
+      ComputeRow<0>(base, out_row, 0);
+    }
   }
 }
 
