@@ -1,6 +1,7 @@
 // personcls_conv_efficiency: the dense convolution kernels (s8_conv2d_avx2,
 // f32_conv2d_avx2) alone on the layer shapes of MobileNetV2-Rep and MLPerf VWW, as a share
-// of the machine's peak (bench/RESULTS.md, "Kernel efficiency").
+// of the machine's peak, then the 3x3 depthwise kernels on MLPerf VWW's depthwise layers
+// (bench/RESULTS.md, "Kernel efficiency").
 //
 //   build/bench/personcls_conv_efficiency $(build/bench/personcls_peak --gmacs)
 //
@@ -82,5 +83,37 @@ int main(int argc, char** argv) {
     std::printf("| %s | %.2f M | %.1f | %.1f | %.0f %% | %.1f | %.1f | %.0f %% | %.2fx |\n", l.name, macs / 1e6, t8 * 1e6, macs / t8 / 1e9,
                 share(macs / t8 / 1e9, int8_peak), tf * 1e6, macs / tf / 1e9, share(macs / tf / 1e9, float_peak), tf / t8);
   }
+  // Depthwise 3x3 layers of MLPerf VWW (depth multiplier 1).
+  struct Dw {
+    int size, channels, stride;
+  };
+  const Dw kDw[] = {{48, 8, 1}, {48, 16, 2}, {24, 32, 1}, {24, 32, 2}, {12, 64, 1}, {12, 64, 2}, {6, 128, 1}, {6, 128, 2}, {3, 256, 1}};
+  std::printf("\n| depthwise 3x3 layer | MACs | int8 us | int8 GMAC/s | float32 us | float32 GMAC/s |\n|---|---:|---:|---:|---:|---:|\n");
+  double total8 = 0, totalf = 0;
+  for (const Dw& l : kDw) {
+    ConvGeometry g = bench::SquareConvGeometry(l.size, l.channels, l.channels, 3, l.stride, /*same=*/true);
+    const size_t in_n = size_t{1} * l.size * l.size * l.channels, out_n = size_t{1} * g.out_h * g.out_w * l.channels;
+    std::vector<int8_t> in(in_n), w(9 * l.channels), out(out_n);
+    for (auto& x : in) x = static_cast<int8_t>(rng());
+    for (auto& x : w) x = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    std::vector<int32_t> bias(l.channels), multiplier(l.channels, 1 << 30), shift(l.channels, -8);
+    S8Requant q;
+    q.input_offset = 128;
+    q.output_offset = -128;
+    q.multiplier = multiplier.data();
+    q.shift = shift.data();
+    std::vector<float> fin(in.begin(), in.end()), fw(w.begin(), w.end()), fbias(l.channels), fout(out_n);
+    auto s8 = MakeFastS8DwConv2d(g, q, w.data(), bias.data(), 1);
+    auto f32 = MakeFastF32DwConv2d(g, {-1e30f, 1e30f}, fw.data(), fbias.data(), 1);
+    std::vector<char> scratch(std::max(s8->scratch_bytes(), f32->scratch_bytes()) + 64);
+    const double t8 = Best([&] { s8->Run(in.data(), out.data(), scratch.data(), 1); });
+    const double tf = Best([&] { f32->Run(fin.data(), fout.data(), scratch.data(), 1); });
+    const double macs = double(out_n) * 9;
+    total8 += t8;
+    totalf += tf;
+    std::printf("| %dx%dx%d s%d | %.3f M | %.2f | %.1f | %.2f | %.1f |\n", l.size, l.size, l.channels, l.stride, macs / 1e6, t8 * 1e6,
+                macs / t8 / 1e9, tf * 1e6, macs / tf / 1e9);
+  }
+  std::printf("| all | | %.1f | | %.1f | |\n", total8 * 1e6, totalf * 1e6);
   return 0;
 }
