@@ -59,6 +59,8 @@ class Interpreter {
   // the first call.
   void InvokeProfiled(std::vector<double>& op_seconds);
 
+  // Threads for the next Invokes. Kernels with per-thread scratch (the convolutions) were
+  // sized at Create() for options.num_threads and use at most that many.
   void set_num_threads(int n);
   // Bytes of the single activation arena (tensors and kernel scratch), as planned.
   size_t arena_bytes() const;
