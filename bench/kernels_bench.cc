@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "runtime/fast_kernels.h"
+#include "square_conv.h"
+#include "runtime/host/thread_pool.h"
 #include "runtime/quant_math.h"
 #include "runtime/ref/ref_kernels.h"
 
@@ -35,6 +37,9 @@ const Layer kConvLayers[] = {
     {"rep_3x3_34x34x3_16_s2", 34, 3, 16, 3, 2, false},  {"rep_3x3_16x16x16_16", 16, 16, 16, 3, 1, true},
     {"rep_3x3_18x18x16_16_s2", 18, 16, 16, 3, 2, false}, {"rep_3x3_4x4x32_32", 4, 32, 32, 3, 1, true},
     {"rep_3x3_24x24x32_32", 24, 32, 32, 3, 1, true},    {"rep_3x3_12x12x64_64", 12, 64, 64, 3, 1, true},
+    // MobileNetV2-1.0-Rep (bench/peers/make_models.sh): stem, then one layer per stage.
+    {"rep1_3x3_96x96x3_32_s2", 96, 3, 32, 3, 2, true},  {"rep1_3x3_48x48x32_32", 48, 32, 32, 3, 1, true},
+    {"rep1_3x3_24x24x48_48", 24, 48, 48, 3, 1, true},   {"rep1_3x3_6x6x128_128", 6, 128, 128, 3, 1, true},
 };
 
 // DEPTHWISE_CONV_2D layers of VWW (3x3, depth multiplier 1).
@@ -47,16 +52,7 @@ const Layer kDwLayers[] = {
 };
 
 ConvGeometry MakeGeometry(const Layer& l, bool depthwise) {
-  ConvGeometry g;
-  g.in_h = g.in_w = l.size;
-  g.in_c = l.in_c;
-  g.out_c = l.out_c;
-  g.k_h = g.k_w = l.k;
-  g.stride_h = g.stride_w = l.stride;
-  g.out_h = ConvOutputSize(l.same, l.size, l.k, l.stride, 1);
-  g.out_w = g.out_h;
-  g.pad_top = l.same ? ConvLeadingPadding(l.stride, 1, l.size, l.k, g.out_h) : 0;
-  g.pad_left = g.pad_top;
+  ConvGeometry g = bench::SquareConvGeometry(l.size, l.in_c, l.out_c, l.k, l.stride, l.same);
   if (depthwise) g.depth_multiplier = l.out_c / l.in_c;
   return g;
 }
@@ -118,10 +114,10 @@ void BM_Layer(benchmark::State& state) {
   std::unique_ptr<FastKernel> kernel;
   if (fast) {
     switch (kOp) {
-      case Op::kS8Conv: kernel = MakeFastS8Conv2d(g, o.q, o.s8_filter.data(), o.s8_bias.data()); break;
-      case Op::kF32Conv: kernel = MakeFastF32Conv2d(g, relu6, o.f32_filter.data(), o.f32_bias.data()); break;
-      case Op::kS8DwConv: kernel = MakeFastS8DwConv2d(g, o.q, o.s8_filter.data(), o.s8_bias.data()); break;
-      case Op::kF32DwConv: kernel = MakeFastF32DwConv2d(g, relu6, o.f32_filter.data(), o.f32_bias.data()); break;
+      case Op::kS8Conv: kernel = MakeFastS8Conv2d(g, o.q, o.s8_filter.data(), o.s8_bias.data(), threads); break;
+      case Op::kF32Conv: kernel = MakeFastF32Conv2d(g, relu6, o.f32_filter.data(), o.f32_bias.data(), threads); break;
+      case Op::kS8DwConv: kernel = MakeFastS8DwConv2d(g, o.q, o.s8_filter.data(), o.s8_bias.data(), threads); break;
+      case Op::kF32DwConv: kernel = MakeFastF32DwConv2d(g, relu6, o.f32_filter.data(), o.f32_bias.data(), threads); break;
     }
     if (!kernel) {
       state.SkipWithError("no fast kernel (CPU without AVX2/FMA?)");
@@ -131,6 +127,7 @@ void BM_Layer(benchmark::State& state) {
   } else {
     state.SetLabel(std::string(layer.name) + " ref");
   }
+  host::ReserveThreads(threads);
   std::vector<uint8_t> scratch(kernel ? kernel->scratch_bytes() + 64 : 0);
   constexpr bool kInt8 = kOp == Op::kS8Conv || kOp == Op::kS8DwConv;
   const void* input = kInt8 ? static_cast<const void*>(o.s8_input.data()) : static_cast<const void*>(o.f32_input.data());

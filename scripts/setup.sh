@@ -17,6 +17,7 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libswscale-dev libavdevice-dev libavutil-dev  # watch: video
   clang libclang-rt-14-dev
   chromium fonts-liberation  # headless render test of the eval HTML report (~2 s)
+  libxnnpack-dev libpthreadpool-dev  # bench/peers: XNNPACK next to personcls (not needed by the CLI)
 )
 
 missing=()

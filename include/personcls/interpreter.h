@@ -54,7 +54,13 @@ class Interpreter {
 
   // Runs all ops. Never allocates; the only failure is a programmer error (asserted).
   void Invoke();
+  // Invoke() that also adds the wall time of each op, in seconds, to op_seconds[k] (resized
+  // to the number of ops if needed; `personcls bench --profile`). Not allocation-free on
+  // the first call.
+  void InvokeProfiled(std::vector<double>& op_seconds);
 
+  // Threads for the next Invokes. Kernels with per-thread scratch (the convolutions) were
+  // sized at Create() for options.num_threads and use at most that many.
   void set_num_threads(int n);
   // Bytes of the single activation arena (tensors and kernel scratch), as planned.
   size_t arena_bytes() const;

@@ -19,7 +19,7 @@ class Conv2DKernel : public ConvLikeKernel {
     const TensorDesc& output = ctx.output(0);
     PCLS_RETURN_IF_ERROR(ExpectRank(filter, 4, "filter"));
     if (!filter.is_constant()) return Status::Error("filter must be constant");
-    PCLS_RETURN_IF_ERROR(PrepareSpatialGeometry(input, output, filter.shape[1], filter.shape[2], ctx.op->options, g_));
+    PCLS_RETURN_IF_ERROR(PrepareSpatialGeometry(input, output, filter.shape[1], filter.shape[2], ctx.op->options, g_, ctx.folded_padding));
     if (filter.shape[3] != g_.in_c)
       return Status::Error("filter " + ShapeString(filter.shape) + " does not match input channels " + std::to_string(g_.in_c) +
                            " (grouped convolution not supported)");

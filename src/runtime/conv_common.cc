@@ -5,7 +5,7 @@
 namespace personcls {
 
 Status PrepareSpatialGeometry(const TensorDesc& input, const TensorDesc& output, int k_h, int k_w, const OpOptions& o,
-                              ConvGeometry& g) {
+                              ConvGeometry& g, const ExplicitPadding* folded) {
   PCLS_RETURN_IF_ERROR(ExpectRank(input, 4, "input"));
   PCLS_RETURN_IF_ERROR(ExpectRank(output, 4, "output"));
   if (o.stride_h < 1 || o.stride_w < 1 || o.stride_h > 1024 || o.stride_w > 1024) return Status::Error("invalid stride");
@@ -22,11 +22,16 @@ Status PrepareSpatialGeometry(const TensorDesc& input, const TensorDesc& output,
   g.dilation_h = o.dilation_h;
   g.dilation_w = o.dilation_w;
   const bool same = o.padding == Padding::kSame;
-  g.out_h = ConvOutputSize(same, g.in_h, k_h, g.stride_h, g.dilation_h);
-  g.out_w = ConvOutputSize(same, g.in_w, k_w, g.stride_w, g.dilation_w);
+  if (folded && same) return Status::Error("a PAD can only be folded into a VALID convolution");
+  // A folded PAD makes the VALID op see an input of (top + H + bottom) x (left + W + right);
+  // taps that fall into it read padding (the reference skips them).
+  const int padded_h = g.in_h + (folded ? folded->top + folded->bottom : 0);
+  const int padded_w = g.in_w + (folded ? folded->left + folded->right : 0);
+  g.out_h = ConvOutputSize(same, padded_h, k_h, g.stride_h, g.dilation_h);
+  g.out_w = ConvOutputSize(same, padded_w, k_w, g.stride_w, g.dilation_w);
   if (g.out_h < 1 || g.out_w < 1) return Status::Error("kernel larger than input " + ShapeString(input.shape));
-  g.pad_top = same ? ConvLeadingPadding(g.stride_h, g.dilation_h, g.in_h, k_h, g.out_h) : 0;
-  g.pad_left = same ? ConvLeadingPadding(g.stride_w, g.dilation_w, g.in_w, k_w, g.out_w) : 0;
+  g.pad_top = same ? ConvLeadingPadding(g.stride_h, g.dilation_h, g.in_h, k_h, g.out_h) : (folded ? folded->top : 0);
+  g.pad_left = same ? ConvLeadingPadding(g.stride_w, g.dilation_w, g.in_w, k_w, g.out_w) : (folded ? folded->left : 0);
   g.out_c = output.shape[3];
   if (output.shape[0] != g.batch || output.shape[1] != g.out_h || output.shape[2] != g.out_w)
     return Status::Error("output shape " + ShapeString(output.shape) + " disagrees with computed [" + std::to_string(g.batch) + "," +
@@ -93,14 +98,15 @@ Status ConvLikeKernel::PrepareArithmetic(const KernelContext& ctx, const TensorD
     PCLS_RETURN_IF_ERROR(PrepareS8ConvQuant(input, filter, output, g_.out_c, act, quant_));
     if (ctx.use_fast)
       fast_ = fns_.s8_fast(g_, quant_.requant, reinterpret_cast<const int8_t*>(filter.data),
-                           bias ? reinterpret_cast<const int32_t*>(bias->data) : nullptr);
+                           bias ? reinterpret_cast<const int32_t*>(bias->data) : nullptr, ctx.num_threads);
   } else if (dtype_ == DType::kFloat32) {
     PCLS_RETURN_IF_ERROR(ExpectType(filter, DType::kFloat32, "filter"));
     PCLS_RETURN_IF_ERROR(ExpectType(output, DType::kFloat32, "output"));
     PCLS_RETURN_IF_ERROR(CheckBias(bias, g_.out_c, DType::kFloat32));
     quant::ActivationRangeFloat(act, &clamp_.min, &clamp_.max);
     if (ctx.use_fast)
-      fast_ = fns_.f32_fast(g_, clamp_, reinterpret_cast<const float*>(filter.data), bias ? reinterpret_cast<const float*>(bias->data) : nullptr);
+      fast_ = fns_.f32_fast(g_, clamp_, reinterpret_cast<const float*>(filter.data), bias ? reinterpret_cast<const float*>(bias->data) : nullptr,
+                            ctx.num_threads);
   } else {
     return Status::Error(std::string("input type ") + DTypeName(dtype_) + " not supported");
   }

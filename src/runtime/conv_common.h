@@ -13,9 +13,10 @@
 namespace personcls {
 
 // Fills the spatial part of `g` from an NHWC input, kernel size and options, and checks it
-// against the declared NHWC output shape.
+// against the declared NHWC output shape. `folded`: padding of a PAD folded into the op
+// (VALID ops only), applied around the input.
 Status PrepareSpatialGeometry(const TensorDesc& input, const TensorDesc& output, int k_h, int k_w, const OpOptions& o,
-                              ConvGeometry& g);
+                              ConvGeometry& g, const ExplicitPadding* folded = nullptr);
 
 // Per-channel (or per-tensor) int8 requantization for a conv-like op:
 // multiplier[c] = input_scale * filter_scale[c] / output_scale (in double), plus the
@@ -40,8 +41,8 @@ Status CheckBias(const TensorDesc* bias, int channels, DType type);
 struct ConvKernelFunctions {
   void (*s8_ref)(const ConvGeometry&, const S8Requant&, const int8_t*, const int8_t*, const int32_t*, int8_t*);
   void (*f32_ref)(const ConvGeometry&, F32Clamp, const float*, const float*, const float*, float*);
-  std::unique_ptr<FastKernel> (*s8_fast)(const ConvGeometry&, const S8Requant&, const int8_t*, const int32_t*);
-  std::unique_ptr<FastKernel> (*f32_fast)(const ConvGeometry&, F32Clamp, const float*, const float*);
+  std::unique_ptr<FastKernel> (*s8_fast)(const ConvGeometry&, const S8Requant&, const int8_t*, const int32_t*, int max_threads);
+  std::unique_ptr<FastKernel> (*f32_fast)(const ConvGeometry&, F32Clamp, const float*, const float*, int max_threads);
   const char* s8_ref_name;
   const char* f32_ref_name;
 };

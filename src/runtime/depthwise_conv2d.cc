@@ -22,7 +22,7 @@ class DepthwiseConv2DKernel : public ConvLikeKernel {
     if (!filter.is_constant()) return Status::Error("filter must be constant");
     if (filter.shape[0] != 1) return Status::Error("depthwise filter " + ShapeString(filter.shape) + " must have leading dimension 1");
     const OpOptions& o = ctx.op->options;
-    PCLS_RETURN_IF_ERROR(PrepareSpatialGeometry(input, output, filter.shape[1], filter.shape[2], o, g_));
+    PCLS_RETURN_IF_ERROR(PrepareSpatialGeometry(input, output, filter.shape[1], filter.shape[2], o, g_, ctx.folded_padding));
     if (g_.in_c == 0 || g_.out_c % g_.in_c != 0 || filter.shape[3] != g_.out_c)
       return Status::Error("filter " + ShapeString(filter.shape) + " does not fit input " + ShapeString(input.shape) + " and output " +
                            ShapeString(output.shape));

@@ -18,24 +18,24 @@ bool CpuHasAvx2Fma() {
 // returns nullptr for geometries or parameters it does not cover; the op then runs its
 // reference kernel.
 
-std::unique_ptr<FastKernel> MakeFastS8Conv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+std::unique_ptr<FastKernel> MakeFastS8Conv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads) {
   if (!CpuHasAvx2Fma()) return nullptr;
-  return x86::MakeS8Conv2dAvx2(g, q, filter, bias);
+  return x86::MakeS8Conv2dAvx2(g, q, filter, bias, max_threads);
 }
 
-std::unique_ptr<FastKernel> MakeFastF32Conv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) {
+std::unique_ptr<FastKernel> MakeFastF32Conv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias, int max_threads) {
   if (!CpuHasAvx2Fma()) return nullptr;
-  return x86::MakeF32Conv2dAvx2(g, clamp, filter, bias);
+  return x86::MakeF32Conv2dAvx2(g, clamp, filter, bias, max_threads);
 }
 
-std::unique_ptr<FastKernel> MakeFastS8DwConv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+std::unique_ptr<FastKernel> MakeFastS8DwConv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads) {
   if (!CpuHasAvx2Fma()) return nullptr;
-  return x86::MakeS8DwConv2dAvx2(g, q, filter, bias);
+  return x86::MakeS8DwConv2dAvx2(g, q, filter, bias, max_threads);
 }
 
-std::unique_ptr<FastKernel> MakeFastF32DwConv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) {
+std::unique_ptr<FastKernel> MakeFastF32DwConv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias, int max_threads) {
   if (!CpuHasAvx2Fma()) return nullptr;
-  return x86::MakeF32DwConv2dAvx2(g, clamp, filter, bias);
+  return x86::MakeF32DwConv2dAvx2(g, clamp, filter, bias, max_threads);
 }
 
 }  // namespace personcls

@@ -20,6 +20,8 @@ class FastKernel {
  public:
   virtual ~FastKernel() = default;
   // input/output: NHWC activations as given to the op; scratch: scratch_bytes() of memory.
+  // Uses at most min(num_threads, the factory's max_threads) threads of the shared pool
+  // (runtime/host/thread_pool.h); the result does not depend on the thread count.
   virtual void Run(const void* input, void* output, void* scratch, int num_threads) const = 0;
   virtual size_t scratch_bytes() const { return 0; }
   virtual size_t persistent_bytes() const = 0;
@@ -29,9 +31,15 @@ class FastKernel {
 // True when the CPU (and OS) support AVX2 and FMA.
 bool CpuHasAvx2Fma();
 
-std::unique_ptr<FastKernel> MakeFastS8Conv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias);
-std::unique_ptr<FastKernel> MakeFastF32Conv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias);
-std::unique_ptr<FastKernel> MakeFastS8DwConv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias);
-std::unique_ptr<FastKernel> MakeFastF32DwConv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias);
+// max_threads: the most threads Run() will use; kernels with per-thread scratch (the dense
+// convolutions) size scratch_bytes() by it.
+std::unique_ptr<FastKernel> MakeFastS8Conv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias,
+                                             int max_threads = 1);
+std::unique_ptr<FastKernel> MakeFastF32Conv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias,
+                                              int max_threads = 1);
+std::unique_ptr<FastKernel> MakeFastS8DwConv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias,
+                                               int max_threads = 1);
+std::unique_ptr<FastKernel> MakeFastF32DwConv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias,
+                                                int max_threads = 1);
 
 }  // namespace personcls

@@ -1,11 +1,12 @@
 #include "personcls/interpreter.h"
 
-#include <omp.h>
-
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
+#include "runtime/host/thread_pool.h"
 #include "runtime/kernel.h"
+#include "runtime/pad_folding.h"
 #include "runtime/planner.h"
 
 namespace personcls {
@@ -22,6 +23,7 @@ struct AlignedFree {
 
 struct Interpreter::Impl {
   std::shared_ptr<const Graph> graph;
+  FoldedOps exec;  // the graph's ops as run: with fast kernels, PADs folded into convolutions
   InterpreterOptions options;
   std::vector<std::unique_ptr<Kernel>> kernels;
   std::vector<KernelBuffers> buffers;        // per op, pointers resolved after planning
@@ -79,18 +81,23 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const
   impl->graph = graph;
   impl->options = options;
   if (impl->options.num_threads < 1) impl->options.num_threads = 1;
+  host::ReserveThreads(impl->options.num_threads);
   const Graph& g = *graph;
+  impl->exec = FoldPads(g, options.kernels == KernelSet::kFast);
+  const std::vector<OpDesc>& ops = impl->exec.ops;
 
   // Prepare every op.
-  for (size_t k = 0; k < g.ops.size(); ++k) {
-    const OpDesc& op = g.ops[k];
+  for (size_t k = 0; k < ops.size(); ++k) {
+    const OpDesc& op = ops[k];
     KernelContext ctx;
     ctx.op = &op;
     ctx.use_fast = options.kernels == KernelSet::kFast;
+    ctx.num_threads = impl->options.num_threads;
+    if (impl->exec.padding[k]) ctx.folded_padding = &*impl->exec.padding[k];
     for (int i : op.inputs) ctx.inputs.push_back(i >= 0 ? &g.tensors[i] : nullptr);
     while (!ctx.inputs.empty() && !ctx.inputs.back()) ctx.inputs.pop_back();  // trailing omitted inputs
     for (int o : op.outputs) ctx.outputs.push_back(&g.tensors[o]);
-    std::unique_ptr<Kernel> kernel = CreateKernel(op.type);
+    std::unique_ptr<Kernel> kernel = impl->exec.folded[k] ? MakeFoldedPadKernel() : CreateKernel(op.type);
     if (!kernel) return Status::Error("operator " + std::to_string(k) + ": no kernel for " + OpTypeName(op.type));
     Status s = kernel->Prepare(ctx);
     if (!s.ok()) return Status::Error("operator " + std::to_string(k) + " (" + OpTypeName(op.type) + "): " + s.message());
@@ -99,15 +106,15 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const
 
   // Lifetimes: activations live from their producer (or 0 for graph inputs) to their last
   // reader (or the end for graph outputs); scratch lives during its op only.
-  const int num_ops = static_cast<int>(g.ops.size());
+  const int num_ops = static_cast<int>(ops.size());
   std::vector<BufferRequest> requests;
   std::vector<int> request_tensor;  // tensor index, or -(op+1) for scratch
   std::vector<int> first(g.tensors.size(), -1), last(g.tensors.size(), -1);
   for (int i : g.inputs) first[i] = last[i] = 0;
   for (int k = 0; k < num_ops; ++k) {
-    for (int i : g.ops[k].inputs)
+    for (int i : ops[k].inputs)
       if (i >= 0 && !g.tensors[i].is_constant()) last[i] = k;
-    for (int o : g.ops[k].outputs) first[o] = last[o] = k;
+    for (int o : ops[k].outputs) first[o] = last[o] = k;
   }
   for (int o : g.outputs) last[o] = num_ops;
   for (size_t t = 0; t < g.tensors.size(); ++t) {
@@ -124,7 +131,7 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const
   const MemoryPlan plan = PlanArena(requests);
   impl->arena_bytes = plan.total_bytes;
   impl->tensor_offsets.assign(g.tensors.size(), -1);
-  impl->scratch_offsets.assign(g.ops.size(), -1);
+  impl->scratch_offsets.assign(ops.size(), -1);
   for (size_t r = 0; r < requests.size(); ++r) {
     const int t = request_tensor[r];
     if (t >= 0)
@@ -143,8 +150,8 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const
   // Resolve every op's data pointers once.
   for (int k = 0; k < num_ops; ++k) {
     KernelBuffers b;
-    for (int i : g.ops[k].inputs) b.inputs.push_back(i >= 0 ? impl->TensorData(i) : nullptr);
-    for (int o : g.ops[k].outputs) b.outputs.push_back(impl->TensorData(o));
+    for (int i : ops[k].inputs) b.inputs.push_back(i >= 0 ? impl->TensorData(i) : nullptr);
+    for (int o : ops[k].outputs) b.outputs.push_back(impl->TensorData(o));
     b.scratch = impl->scratch_offsets[k] >= 0 ? impl->arena.get() + impl->scratch_offsets[k] : nullptr;
     b.num_threads = impl->options.num_threads;
     impl->buffers.push_back(std::move(b));
@@ -164,8 +171,18 @@ void Interpreter::Invoke() {
   for (size_t k = 0; k < impl_->kernels.size(); ++k) impl_->kernels[k]->Eval(impl_->buffers[k]);
 }
 
+void Interpreter::InvokeProfiled(std::vector<double>& op_seconds) {
+  op_seconds.resize(impl_->kernels.size(), 0.0);
+  for (size_t k = 0; k < impl_->kernels.size(); ++k) {
+    const auto t0 = std::chrono::steady_clock::now();
+    impl_->kernels[k]->Eval(impl_->buffers[k]);
+    op_seconds[k] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+}
+
 void Interpreter::set_num_threads(int n) {
   impl_->options.num_threads = n < 1 ? 1 : n;
+  host::ReserveThreads(impl_->options.num_threads);
   for (KernelBuffers& b : impl_->buffers) b.num_threads = impl_->options.num_threads;
 }
 

@@ -17,11 +17,21 @@
 
 namespace personcls {
 
+// Spatial padding of a PAD folded into a convolution (runtime/pad_folding.h), in rows and
+// columns of the convolution's NHWC input 0.
+struct ExplicitPadding {
+  int top = 0, bottom = 0, left = 0, right = 0;
+};
+
 struct KernelContext {
   const OpDesc* op = nullptr;
+  // CONV_2D / DEPTHWISE_CONV_2D only: a folded PAD's padding, applied to input 0 before the
+  // op's own (VALID) padding. nullptr when no PAD was folded into the op.
+  const ExplicitPadding* folded_padding = nullptr;
   std::vector<const TensorDesc*> inputs;  // nullptr where an optional input is omitted
   std::vector<const TensorDesc*> outputs;
   bool use_fast = true;  // false: reference kernels only
+  int num_threads = 1;   // threads Eval will be given (fast kernels size per-thread scratch by it)
 
   const TensorDesc* input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
   const TensorDesc& output(size_t i) const { return *outputs[i]; }

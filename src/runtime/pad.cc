@@ -1,6 +1,7 @@
 // PAD: pads a tensor of rank <= 4 with zero (float) or the output zero point (int8).
 #include <cstring>
 
+#include "runtime/host/pad_rows.h"
 #include "runtime/kernel.h"
 #include "runtime/ref/ref_kernels.h"
 
@@ -34,6 +35,7 @@ class PadKernel : public Kernel {
         return Status::Error("output shape " + ShapeString(output.shape) + " disagrees with paddings");
     }
     element_size_ = static_cast<int>(DTypeSize(input.dtype));
+    fast_ = ctx.use_fast;
     dtype_ = input.dtype;
     std::memset(pad_value_, 0, sizeof(pad_value_));
     if (input.dtype == DType::kInt8) {
@@ -49,12 +51,21 @@ class PadKernel : public Kernel {
     return Status::Ok();
   }
 
-  void Eval(const KernelBuffers& b) override { ref::pad(g_, element_size_, pad_value_, b.inputs[0], b.outputs[0]); }
-  std::string name() const override { return dtype_ == DType::kInt8 ? "s8_pad_ref" : "f32_pad_ref"; }
+  void Eval(const KernelBuffers& b) override {
+    if (fast_)
+      host::pad_rows(g_, element_size_, pad_value_, b.inputs[0], b.outputs[0]);
+    else
+      ref::pad(g_, element_size_, pad_value_, b.inputs[0], b.outputs[0]);
+  }
+  std::string name() const override {
+    if (fast_) return dtype_ == DType::kInt8 ? "s8_pad_rows" : "f32_pad_rows";
+    return dtype_ == DType::kInt8 ? "s8_pad_ref" : "f32_pad_ref";
+  }
 
  private:
   ref::PadGeometry g_{};
   int element_size_ = 1;
+  bool fast_ = false;
   DType dtype_ = DType::kFloat32;
   uint8_t pad_value_[8];
 };

@@ -99,11 +99,12 @@ class ConvTester {
     std::vector<int8_t> expected(out_n);
     ref::s8_conv2d(g, rq.q, input.data(), filter.data(), bias_ ? bias.data() : nullptr, expected.data());
 
-    auto kernel = MakeFastS8Conv2d(g, rq.q, filter.data(), bias_ ? bias.data() : nullptr);
+    auto kernel = MakeFastS8Conv2d(g, rq.q, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3);
     ASSERT_NE(kernel, nullptr) << "no fast kernel for this geometry";
-    std::vector<int8_t> got1, got2;
+    std::vector<int8_t> got1, got2, got3;
     RunWithGuards(*kernel, input.data(), out_n, 1, got1);
     RunWithGuards(*kernel, input.data(), out_n, 2, got2);
+    RunWithGuards(*kernel, input.data(), out_n, 3, got3);
     int mismatches = 0;
     for (size_t i = 0; i < out_n; ++i) {
       if (got1[i] != expected[i] && ++mismatches <= 5)
@@ -112,6 +113,7 @@ class ConvTester {
     }
     ASSERT_EQ(mismatches, 0) << "of " << out_n;
     ASSERT_EQ(got1, got2) << "1 and 2 threads differ";
+    ASSERT_EQ(got1, got3) << "1 and 3 threads differ";
   }
 
   void TestF32(uint32_t seed) const {
@@ -132,11 +134,12 @@ class ConvTester {
     std::vector<float> expected(out_n);
     ref::f32_conv2d(g, clamp, input.data(), filter.data(), bias_ ? bias.data() : nullptr, expected.data());
 
-    auto kernel = MakeFastF32Conv2d(g, clamp, filter.data(), bias_ ? bias.data() : nullptr);
+    auto kernel = MakeFastF32Conv2d(g, clamp, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3);
     ASSERT_NE(kernel, nullptr) << "no fast kernel for this geometry";
-    std::vector<float> got1, got2;
+    std::vector<float> got1, got2, got3;
     RunWithGuards(*kernel, input.data(), out_n, 1, got1);
     RunWithGuards(*kernel, input.data(), out_n, 2, got2);
+    RunWithGuards(*kernel, input.data(), out_n, 3, got3);
     int mismatches = 0;
     for (size_t i = 0; i < out_n; ++i) {
       if (!FloatClose(got1[i], expected[i]) && ++mismatches <= 5)
@@ -144,6 +147,7 @@ class ConvTester {
     }
     ASSERT_EQ(mismatches, 0) << "of " << out_n;
     ASSERT_EQ(0, std::memcmp(got1.data(), got2.data(), out_n * sizeof(float))) << "1 and 2 threads differ";
+    ASSERT_EQ(0, std::memcmp(got1.data(), got3.data(), out_n * sizeof(float))) << "1 and 3 threads differ";
   }
 
  private:
@@ -159,7 +163,9 @@ class Conv2dFastTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!CpuHasAvx2Fma()) GTEST_SKIP() << "CPU without AVX2/FMA: no fast kernels";
+    host::SetFineSplittingForTesting(true);
   }
+  void TearDown() override { host::SetFineSplittingForTesting(false); }
   uint32_t NextSeed() { return ::personcls::testing::TestSeed() + counter_++; }
   uint32_t counter_ = 0;
 };

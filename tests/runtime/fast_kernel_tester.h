@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "runtime/fast_kernels.h"
+#include "runtime/host/thread_pool.h"
 #include "runtime/kernel_params.h"
 #include "runtime/quant_math.h"
 
@@ -90,8 +91,11 @@ inline F32Clamp RandomClamp(std::mt19937& rng) {
 // Runs `kernel` on `input` into `output` (resized to `output_elements`) with `threads`
 // threads. Scratch and output are surrounded by guard bytes that must survive: a write
 // outside them fails the test.
+// Kernels are built while host::SetFineSplittingForTesting(true) (see the test fixtures),
+// so even small shapes run as several one-row tasks on `threads` threads.
 template <typename T>
 void RunWithGuards(const FastKernel& kernel, const void* input, size_t output_elements, int threads, std::vector<T>& output) {
+  host::ReserveThreads(threads);
   constexpr size_t kGuard = 256;
   constexpr uint8_t kPattern = 0xA5;
   std::vector<uint8_t> scratch(kernel.scratch_bytes() + 2 * kGuard + 64, kPattern);

@@ -9,6 +9,7 @@
 #include "personcls/interpreter.h"
 #include "personcls/model.h"
 #include "runtime/fast_kernels.h"
+#include "runtime/host/thread_pool.h"
 #include "test_util.h"
 
 namespace personcls {
@@ -25,7 +26,11 @@ class FastModelTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     if (!CpuHasAvx2Fma()) GTEST_SKIP() << "CPU without AVX2/FMA: no fast kernels";
+    // One-row tasks on every thread given, whatever the machine load: the two-thread run
+    // really splits every layer.
+    host::SetFineSplittingForTesting(true);
   }
+  void TearDown() override { host::SetFineSplittingForTesting(false); }
 };
 
 std::string ModelName(const ::testing::TestParamInfo<const char*>& info) {

@@ -8,15 +8,18 @@
 // output accumulates in the reference's order ((ky, kx, c) ascending, bias last), so the
 // only difference from the reference is FMA's single rounding.
 //
-// Input: read in place when no window leaves the input (1x1, VALID); otherwise first
-// copied into scratch as the zero-padded view of conv_layout.h [N,Hp,Wp,Cin] (a padded
-// tap then adds 0 * w, which leaves the sum unchanged, as the skipped tap does in the
-// reference).
+// Run splits the output into bands of whole rows (conv_layout.h, PlanBands) that the
+// threads of the pool take one at a time. The input is read in place when no window
+// leaves it (1x1, VALID); otherwise a band first copies the rows of the zero-padded view
+// (conv_layout.h) that its windows reach into its thread's slot of scratch
+// [view_rows][Wp][Cin] (a padded tap then adds 0 * w, which leaves the sum unchanged, as
+// the skipped tap does in the reference). Scratch is max_threads slots of a few rows.
 #include <immintrin.h>
 
 #include <cstring>
 #include <string>
 
+#include "runtime/host/thread_pool.h"
 #include "runtime/x86/aligned_buffer.h"
 #include "runtime/x86/conv_layout.h"
 #include "runtime/x86/x86_kernels.h"
@@ -28,8 +31,10 @@ constexpr int kMr = 6;  // output pixels per tile
 // Output channels per tile: two vectors of 8 floats, or one when Cout <= 8 (the
 // 3-channel stem convolutions have 8 outputs).
 constexpr int kMaxVectors = 2;
-// Multiply-accumulates below which another thread costs more than it saves.
-constexpr int64_t kMinMacsPerThread = 96 * 1024;
+// Multiply-accumulates below which another thread costs more than it saves, and the
+// work of one band.
+constexpr int64_t kMinMacsPerThread = 256 * 1024;
+constexpr int64_t kBandMacs = 64 * 1024;
 
 // Lane mask for the first `count` (0..8) floats of a vector.
 inline __m256i FirstLanes(int count) {
@@ -39,26 +44,29 @@ inline __m256i FirstLanes(int count) {
 
 class F32Conv2dAvx2 final : public FastKernel {
  public:
-  bool Init(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias);
+  bool Init(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias, int max_threads);
   void Run(const void* input, void* output, void* scratch, int num_threads) const override;
-  size_t scratch_bytes() const override {
-    return padded_ ? CacheLines(sizeof(float) * size_t{1} * g_.batch * hp_ * wp_ * g_.in_c) : 0;
-  }
+  size_t scratch_bytes() const override { return padded_ ? sizeof(float) * size_t{1} * slots_ * slot_elements_ : 0; }
   size_t persistent_bytes() const override { return weights_.bytes() + bias_.bytes() + segment_offsets_.bytes(); }
   std::string name() const override { return g_.k_h == 1 && g_.k_w == 1 ? "f32_conv2d_1x1_avx2" : "f32_conv2d_avx2"; }
 
  private:
-  void PadRow(const float* input, float* buf, int row) const;
+  void PadRow(const float* input, int n, int y, float* dst) const;
+  void RunBand(const float* input, float* output, float* slot, int task) const;
+  // Output channels [ob * 8 * kVectors, + 8 * kVectors) of one tile.
   template <int kVectors>
-  void ComputeTile(const float* src, int tile, float* output) const;
+  void ComputeTileBlock(const float* const* a, float* const* dst, int valid, int ob) const;
 
   ConvGeometry g_;
   F32Clamp clamp_{0, 0};
-  bool padded_ = false;        // input goes through the zero-padded scratch copy
+  BandPlan bands_;
+  bool padded_ = false;        // input goes through the zero-padded copy in scratch
+  int slots_ = 1;              // per-thread slots of scratch (max_threads)
+  int64_t slot_elements_ = 0;  // floats per slot: view_rows * Wp * Cin, in cache lines
   int segments_ = 0;           // Kh (dilation_w == 1) or Kh * Kw
   int segment_length_ = 0;     // Kw * Cin or Cin
-  int hp_ = 0, wp_ = 0;        // padded view extent (used when padded_)
-  int src_h_ = 0, src_w_ = 0;  // rows and columns of what the microkernel reads
+  int wp_ = 0;                 // padded view width (used when padded_)
+  int src_w_ = 0;              // columns of what the microkernel reads (Wp or W)
   int vectors_ = 0;            // vectors of 8 output channels per tile: 1 or 2
   int nr_ = 0;                 // output channels per tile: 8 * vectors_
   int oc_blocks_ = 0;          // ceil(Cout / nr_)
@@ -68,18 +76,19 @@ class F32Conv2dAvx2 final : public FastKernel {
   AlignedBuffer<int32_t> segment_offsets_;  // [segments], floats from a window origin
 };
 
-bool F32Conv2dAvx2::Init(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) {
+bool F32Conv2dAvx2::Init(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias, int max_threads) {
   g_ = g;
   clamp_ = clamp;
+  bands_ = PlanBands(g, kBandMacs);
   const bool row_segments = g.dilation_w == 1;
   segments_ = row_segments ? g.k_h : g.k_h * g.k_w;
   segment_length_ = row_segments ? g.k_w * g.in_c : g.in_c;
   const PaddedExtent e = ComputePaddedExtent(g);
   padded_ = e.needs_padding;
-  hp_ = e.h;
   wp_ = e.w;
-  src_h_ = padded_ ? hp_ : g.in_h;
   src_w_ = padded_ ? wp_ : g.in_w;
+  slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
+  slot_elements_ = static_cast<int64_t>(CacheLines(sizeof(float) * int64_t{bands_.view_rows} * wp_ * g.in_c) / sizeof(float));
   vectors_ = g.out_c <= 8 ? 1 : kMaxVectors;
   nr_ = 8 * vectors_;
   oc_blocks_ = (g.out_c + nr_ - 1) / nr_;
@@ -105,11 +114,9 @@ bool F32Conv2dAvx2::Init(const ConvGeometry& g, F32Clamp clamp, const float* fil
   return true;
 }
 
-// Writes row `row` (of N * Hp) of the zero-padded view.
-void F32Conv2dAvx2::PadRow(const float* input, float* buf, int row) const {
-  const int n = row / hp_, y = row % hp_;
+// Writes row y of image n's zero-padded view to dst [Wp][Cin].
+void F32Conv2dAvx2::PadRow(const float* input, int n, int y, float* dst) const {
   const int iy = y - g_.pad_top;
-  float* dst = buf + int64_t{row} * wp_ * g_.in_c;
   if (iy < 0 || iy >= g_.in_h) {
     std::memset(dst, 0, sizeof(float) * wp_ * g_.in_c);
     return;
@@ -123,30 +130,38 @@ void F32Conv2dAvx2::PadRow(const float* input, float* buf, int row) const {
               sizeof(float) * (x_end - x_begin) * g_.in_c);
 }
 
-// Output pixels [tile * kMr, tile * kMr + kMr) (flattened over N, Ho, Wo), all channels,
-// in blocks of kVectors * 8 output channels.
-template <int kVectors>
-void F32Conv2dAvx2::ComputeTile(const float* src, int tile, float* output) const {
-  constexpr int kNr = 8 * kVectors;
-  const int total = g_.batch * g_.out_h * g_.out_w;
-  const int first = tile * kMr;
-  const int valid = total - first < kMr ? total - first : kMr;
-  // Window origins, walking (n, oy, ox) from the tile's first pixel; a short last tile
-  // repeats its last pixel (computed, not stored).
-  const float* a[kMr];
-  int ox = first % g_.out_w;
-  int row = first / g_.out_w;  // n * out_h + oy
-  for (int i = 0; i < kMr; ++i) {
-    const int n = row / g_.out_h, oy = row % g_.out_h;
-    a[i] = src + ((int64_t{n} * src_h_ + oy * g_.stride_h) * src_w_ + ox * g_.stride_w) * g_.in_c;
-    if (i + 1 < valid && ++ox == g_.out_w) {
-      ox = 0;
-      ++row;
-    }
+// Band `task` (image task / bands, rows [oy0, oy1)): pad its view rows into `slot` (or
+// read the input in place), then compute its pixels in tiles of kMr.
+void F32Conv2dAvx2::RunBand(const float* input, float* output, float* slot, int task) const {
+  const Band b = BandOf(bands_, g_, task);
+  const int64_t row_elements = int64_t{src_w_} * g_.in_c;
+  const float* src;  // the band's first view row
+  if (padded_) {
+    for (int j = 0; j < b.view_rows; ++j) PadRow(input, b.n, b.oy0 * g_.stride_h + j, slot + j * row_elements);
+    src = slot;
+  } else {
+    src = input + (int64_t{b.n} * g_.in_h + int64_t{b.oy0} * g_.stride_h) * row_elements;
   }
+  ForEachTileChunk<kMr>(g_, b, src, g_.stride_h * row_elements, int64_t{g_.stride_w} * g_.in_c, output,
+                        [&](const TileChunk<kMr, float, float>& c) {
+    for (int ob = 0; ob < oc_blocks_; ++ob)
+      for (int t = 0; t < c.count; ++t) {
+        if (vectors_ == 2)
+          ComputeTileBlock<2>(c.a[t], c.dst[t], c.valid[t], ob);
+        else
+          ComputeTileBlock<1>(c.a[t], c.dst[t], c.valid[t], ob);
+      }
+  });
+}
+
+// kMr pixels (window origins a[i], outputs dst[i] for i < valid), output channels
+// [ob * kVectors * 8, + kVectors * 8).
+template <int kVectors>
+void F32Conv2dAvx2::ComputeTileBlock(const float* const* a, float* const* dst, int valid, int ob) const {
+  constexpr int kNr = 8 * kVectors;
   const int segments = segments_, length = segment_length_;
   const __m256 lo = _mm256_set1_ps(clamp_.min), hi = _mm256_set1_ps(clamp_.max);
-  for (int ob = 0; ob < oc_blocks_; ++ob) {
+  {
     // acc[i][v]: pixel i, output channels ob * kNr + 8 v .. + 7. Every loop over i or v
     // is fully unrolled, so the accumulators live in registers.
     __m256 acc[kMr][kVectors];
@@ -180,16 +195,16 @@ void F32Conv2dAvx2::ComputeTile(const float* src, int tile, float* output) const
 #pragma GCC unroll 6
     for (int i = 0; i < kMr; ++i) {
       if (i >= valid) break;
-      float* dst = output + int64_t{first + i} * g_.out_c + oc0;
+      float* d = dst[i] + oc0;
 #pragma GCC unroll 2
       for (int v = 0; v < kVectors; ++v) {
         // std::min(std::max(acc + bias, lo), hi) with its NaN behaviour: max_ps/min_ps
         // return their second operand when unordered.
         const __m256 r = _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_add_ps(acc[i][v], bias[v])));
         if (count == kNr)
-          _mm256_storeu_ps(dst + 8 * v, r);
+          _mm256_storeu_ps(d + 8 * v, r);
         else if (count > 8 * v)
-          _mm256_maskstore_ps(dst + 8 * v, FirstLanes(count - 8 * v), r);
+          _mm256_maskstore_ps(d + 8 * v, FirstLanes(count - 8 * v), r);
       }
     }
   }
@@ -197,32 +212,20 @@ void F32Conv2dAvx2::ComputeTile(const float* src, int tile, float* output) const
 
 void F32Conv2dAvx2::Run(const void* input, void* output, void* scratch, int num_threads) const {
   const float* in = static_cast<const float*>(input);
-  float* buf = static_cast<float*>(scratch);
   float* out = static_cast<float*>(output);
-  const int rows = padded_ ? g_.batch * hp_ : 0;
-  const float* src = padded_ ? buf : in;
-  const int tiles = (g_.batch * g_.out_h * g_.out_w + kMr - 1) / kMr;
-  const int threads = ThreadsFor(macs_, kMinMacsPerThread, num_threads);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-#pragma omp for schedule(static)
-    for (int r = 0; r < rows; ++r) PadRow(in, buf, r);
-#pragma omp for schedule(static)
-    for (int t = 0; t < tiles; ++t) {
-      if (vectors_ == 2)
-        ComputeTile<2>(src, t, out);
-      else
-        ComputeTile<1>(src, t, out);
-    }
-  }
+  float* slots = static_cast<float*>(scratch);
+  const int tasks = g_.batch * bands_.bands;
+  const int threads = ThreadsFor(macs_, kMinMacsPerThread, padded_ && num_threads > slots_ ? slots_ : num_threads);
+  host::ParallelFor(threads, tasks, [&](int task, int slot) { RunBand(in, out, padded_ ? slots + slot * slot_elements_ : nullptr, task); });
 }
 
 }  // namespace
 
-std::unique_ptr<FastKernel> MakeF32Conv2dAvx2(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) {
+std::unique_ptr<FastKernel> MakeF32Conv2dAvx2(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias,
+                                              int max_threads) {
   if (!GeometryFits(g)) return nullptr;
   auto kernel = std::make_unique<F32Conv2dAvx2>();
-  if (!kernel->Init(g, clamp, filter, bias)) return nullptr;
+  if (!kernel->Init(g, clamp, filter, bias, max_threads)) return nullptr;
   return kernel;
 }
 

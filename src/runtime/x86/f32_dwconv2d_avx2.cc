@@ -2,10 +2,12 @@
 // kernel size, stride, dilation, padding and depth multiplier; within 1e-5 relative of
 // ref::f32_dwconv2d.
 //
-// Per Run:
-//  1. Copy the input into scratch as the zero-padded view of conv_layout.h, expanded to
-//     the output channels: [N,Hp,Wp,Cp] float with element [.., ic * M + m] = input
-//     channel ic (M = depth multiplier), Cp = Cout rounded up to 8. A padded tap adds
+// Run splits the output into bands of whole rows (conv_layout.h, PlanBands) that the
+// threads of the pool take one at a time. Per band:
+//  1. Copy the rows of the zero-padded view (conv_layout.h) that the band's windows reach
+//     into the thread's slot of scratch, expanded to the output channels:
+//     [view_rows][Wp][Cp] float with element [.., ic * M + m] = input channel ic
+//     (M = depth multiplier), Cp = Cout rounded up to 8. A padded tap adds
 //     0 * w, leaving the sum as the reference's skipped tap does.
 //  2. For each output row and block of 8 channels: acc = sum over taps (in (ky, kx)
 //     order, as the reference) of FMA(x, w), then + bias, clamp, store.
@@ -14,6 +16,7 @@
 #include <cstring>
 #include <string>
 
+#include "runtime/host/thread_pool.h"
 #include "runtime/x86/aligned_buffer.h"
 #include "runtime/x86/conv_layout.h"
 #include "runtime/x86/x86_kernels.h"
@@ -24,38 +27,45 @@ namespace {
 constexpr int kLanes = 8;  // channels per vector
 // Multiply-accumulates below which another thread costs more than it saves.
 constexpr int64_t kMinMacsPerThread = 48 * 1024;
+constexpr int64_t kBandMacs = 32 * 1024;  // work of one band
 
 class F32DwConv2dAvx2 final : public FastKernel {
  public:
-  bool Init(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias);
+  bool Init(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias, int max_threads);
   void Run(const void* input, void* output, void* scratch, int num_threads) const override;
-  size_t scratch_bytes() const override { return CacheLines(sizeof(float) * g_.batch * hp_ * wp_ * cp_); }
+  size_t scratch_bytes() const override { return sizeof(float) * slots_ * slot_elements_; }
   size_t persistent_bytes() const override { return weights_.bytes() + bias_.bytes() + tap_offsets_.bytes(); }
   std::string name() const override { return g_.k_h == 3 && g_.k_w == 3 ? "f32_dwconv2d_3x3_avx2" : "f32_dwconv2d_avx2"; }
 
  private:
-  void FillRow(const float* input, float* buf, int row) const;
+  void FillRow(const float* input, int n, int y, float* dst) const;
+  void RunBand(const float* input, float* output, float* slot, int task) const;
   template <int kTaps>
-  void ComputeRow(const float* buf, int row, float* output) const;
+  void ComputeRow(const float* base, float* out_row) const;
 
   ConvGeometry g_;
   F32Clamp clamp_{0, 0};
   int cp_ = 0;  // channels per pixel in the padded view: Cout rounded up to kLanes
   int taps_ = 0;
-  int hp_ = 0, wp_ = 0;
+  int wp_ = 0;
+  BandPlan bands_;
+  int slots_ = 1;              // per-thread slots of scratch (max_threads)
+  int64_t slot_elements_ = 0;  // elements per slot: view_rows * Wp * Cp, in cache lines
   AlignedBuffer<float> weights_;        // [taps][cp]
   AlignedBuffer<float> bias_;           // [cp]
   AlignedBuffer<int32_t> tap_offsets_;  // [taps], floats from a window origin
 };
 
-bool F32DwConv2dAvx2::Init(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) {
+bool F32DwConv2dAvx2::Init(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias, int max_threads) {
   g_ = g;
   clamp_ = clamp;
   cp_ = RoundUp(g.out_c, kLanes);
   taps_ = g.k_h * g.k_w;
   const PaddedExtent e = ComputePaddedExtent(g);
-  hp_ = e.h;
   wp_ = e.w;
+  bands_ = PlanBands(g, kBandMacs);
+  slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
+  slot_elements_ = static_cast<int64_t>(CacheLines(sizeof(float) * int64_t{bands_.view_rows} * wp_ * cp_) / sizeof(float));
   weights_.Reset(size_t{1} * taps_ * cp_);
   bias_.Reset(cp_);
   tap_offsets_.Reset(taps_);
@@ -69,10 +79,8 @@ bool F32DwConv2dAvx2::Init(const ConvGeometry& g, F32Clamp clamp, const float* f
   return true;
 }
 
-void F32DwConv2dAvx2::FillRow(const float* input, float* buf, int row) const {
-  const int n = row / hp_, y = row % hp_;
+void F32DwConv2dAvx2::FillRow(const float* input, int n, int y, float* dst) const {
   const int iy = y - g_.pad_top;
-  float* dst = buf + int64_t{row} * wp_ * cp_;
   if (iy < 0 || iy >= g_.in_h) {
     std::memset(dst, 0, sizeof(float) * wp_ * cp_);
     return;
@@ -96,11 +104,8 @@ void F32DwConv2dAvx2::FillRow(const float* input, float* buf, int row) const {
 }
 
 template <int kTaps>
-void F32DwConv2dAvx2::ComputeRow(const float* buf, int row, float* output) const {
+void F32DwConv2dAvx2::ComputeRow(const float* base, float* out_row) const {
   const int taps = kTaps > 0 ? kTaps : taps_;
-  const int n = row / g_.out_h, oy = row % g_.out_h;
-  const float* base = buf + (int64_t{n} * hp_ + oy * g_.stride_h) * wp_ * cp_;
-  float* out_row = output + int64_t{row} * g_.out_w * g_.out_c;
   const int x_step = g_.stride_w * cp_;
   const __m256 lo = _mm256_set1_ps(clamp_.min), hi = _mm256_set1_ps(clamp_.max);
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -136,36 +141,38 @@ void F32DwConv2dAvx2::ComputeRow(const float* buf, int row, float* output) const
   }
 }
 
+// Band `task` (image task / bands, rows [oy0, oy1)): fill its view rows into `slot`, then
+// compute its output rows.
+void F32DwConv2dAvx2::RunBand(const float* input, float* output, float* slot, int task) const {
+  const Band b = BandOf(bands_, g_, task);
+  const int64_t row_elements = int64_t{wp_} * cp_;
+  for (int j = 0; j < b.view_rows; ++j) FillRow(input, b.n, b.oy0 * g_.stride_h + j, slot + j * row_elements);
+  for (int oy = b.oy0; oy < b.oy1; ++oy) {
+    const float* base = slot + int64_t{oy - b.oy0} * g_.stride_h * row_elements;
+    float* out_row = output + (int64_t{b.n} * g_.out_h + oy) * g_.out_w * g_.out_c;
+    if (taps_ == 9)
+      ComputeRow<9>(base, out_row);
+    else
+      ComputeRow<0>(base, out_row);
+  }
+}
+
 void F32DwConv2dAvx2::Run(const void* input, void* output, void* scratch, int num_threads) const {
   const float* in = static_cast<const float*>(input);
-  float* buf = static_cast<float*>(scratch);
   float* out = static_cast<float*>(output);
-  const int fill_rows = g_.batch * hp_;
-  const int out_rows = g_.batch * g_.out_h;
-  const bool nine_taps = taps_ == 9;
+  float* slots = static_cast<float*>(scratch);
   const int64_t macs = int64_t{g_.batch} * g_.out_h * g_.out_w * g_.out_c * taps_;
-  const int threads = ThreadsFor(macs, kMinMacsPerThread, num_threads);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-#pragma omp for schedule(static)
-    for (int r = 0; r < fill_rows; ++r) FillRow(in, buf, r);
-#pragma omp for schedule(static)
-    for (int r = 0; r < out_rows; ++r) {
-      if (nine_taps)
-        ComputeRow<9>(buf, r, out);
-      else
-        ComputeRow<0>(buf, r, out);
-    }
-  }
+  const int threads = ThreadsFor(macs, kMinMacsPerThread, num_threads < slots_ ? num_threads : slots_);
+  host::ParallelFor(threads, g_.batch * bands_.bands, [&](int task, int slot) { RunBand(in, out, slots + slot * slot_elements_, task); });
 }
 
 }  // namespace
 
-std::unique_ptr<FastKernel> MakeF32DwConv2dAvx2(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) {
+std::unique_ptr<FastKernel> MakeF32DwConv2dAvx2(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias, int max_threads) {
   if (!GeometryFits(g)) return nullptr;
   if (g.depth_multiplier < 1 || g.out_c != g.in_c * g.depth_multiplier) return nullptr;
   auto kernel = std::make_unique<F32DwConv2dAvx2>();
-  if (!kernel->Init(g, clamp, filter, bias)) return nullptr;
+  if (!kernel->Init(g, clamp, filter, bias, max_threads)) return nullptr;
   return kernel;
 }
 

@@ -41,22 +41,23 @@ inline bool RequantSupported(const S8Requant& q, int channels) {
   return q.act_min >= -128 && q.act_max <= 127 && q.act_min <= q.act_max;
 }
 
-// Fills blocks[0 .. ceil(channels_padded / 8)) from `q`; channels past `channels` get a
-// zero multiplier (their lanes are computed but never stored).
+// Sets lane `lane` of `b` to output channel c's constants; a channel c >= channels gets a
+// zero multiplier (its lane is computed but never stored).
+inline void FillRequantLane(const S8Requant& q, int c, int channels, RequantBlock8& b, int lane) {
+  const int ch = q.per_tensor ? 0 : c;
+  const bool real = c < channels;
+  const int shift = real ? q.shift[ch] : 0;
+  b.left_shift[lane] = shift > 0 ? shift : 0;
+  b.multiplier[lane] = real ? q.multiplier[ch] : 0;
+  const int right = shift > 0 ? 0 : -shift;
+  b.right_shift[lane] = right;
+  b.remainder_mask[lane] = static_cast<int32_t>((int64_t{1} << right) - 1);
+  b.threshold[lane] = b.remainder_mask[lane] >> 1;
+}
+
+// Fills blocks[0 .. ceil(channels_padded / 8)) from `q`, 8 consecutive channels per block.
 inline void FillRequantBlocks(const S8Requant& q, int channels, int channels_padded, RequantBlock8* blocks) {
-  for (int c = 0; c < channels_padded; ++c) {
-    RequantBlock8& b = blocks[c / 8];
-    const int lane = c % 8;
-    const int ch = q.per_tensor ? 0 : c;
-    const bool real = c < channels;
-    const int shift = real ? q.shift[ch] : 0;
-    b.left_shift[lane] = shift > 0 ? shift : 0;
-    b.multiplier[lane] = real ? q.multiplier[ch] : 0;
-    const int right = shift > 0 ? 0 : -shift;
-    b.right_shift[lane] = right;
-    b.remainder_mask[lane] = static_cast<int32_t>((int64_t{1} << right) - 1);
-    b.threshold[lane] = b.remainder_mask[lane] >> 1;
-  }
+  for (int c = 0; c < channels_padded; ++c) FillRequantLane(q, c, channels, blocks[c / 8], c % 8);
 }
 
 // The constants of one RequantBlock8 held in registers (load once per channel block,

@@ -1,29 +1,33 @@
 // s8_conv2d_avx2 / s8_conv2d_1x1_avx2: int8 CONV_2D for AVX2, any kernel size, stride,
 // dilation and padding; bit-exact with ref::s8_conv2d.
 //
-// Per Run:
-//  1. Widen: input [N,H,W,Cin] int8 -> scratch [N,Hp,Wp,Cin] int16, the padded view of
-//     conv_layout.h. Padding positions hold the input zero point zp: since
-//     zp + input_offset == 0 they contribute w * 0, exactly like the taps the reference
-//     skips. That makes every tap uniform, so input_offset folds into the bias:
-//     sum_t w_t * (x_t + offset) = sum_t w_t * x_t + offset * sum_t w_t.
+// Run splits the output into bands of whole rows (conv_layout.h, PlanBands) that the
+// threads of the pool take one at a time. Per band:
+//  1. Widen: the rows of the padded view (conv_layout.h) that the band's windows reach,
+//     int8 -> int16, into the thread's slot of scratch [view_rows][Wp][Cin]. Padding
+//     positions hold the input zero point zp: since zp + input_offset == 0 they contribute
+//     w * 0, exactly like the taps the reference skips. That makes every tap uniform, so
+//     input_offset folds into the bias: sum_t w_t * (x_t + offset) = sum_t w_t * x_t +
+//     offset * sum_t w_t. Scratch is max_threads slots of a few rows, not the whole input
+//     (the int16 copy of the whole input doubled the arena).
 //  2. GEMM-like microkernel over "segments": runs of the window that are contiguous in
-//     the widened buffer. With dilation_w == 1 a window row (Kw * Cin values) is one
-//     segment, otherwise each tap (Cin values) is. A tile of kMr output pixels x 16 (or 8)
-//     output channels accumulates int32 with _mm256_madd_epi16 on pairs of consecutive
-//     segment values: the pair (x[e], x[e+1]) of a pixel is broadcast to all lanes and
-//     multiplied with the packed pairs (w[oc][e], w[oc][e+1]) of 8 output channels.
-//     |x|, |w| <= 128, so a pair sum is at most 2^15 and never saturates. A segment of
-//     odd length reads one value past its end (the next pixel, or the zeroed slack at the
-//     end of scratch) against a zero weight.
+//     the slot. With dilation_w == 1 a window row (Kw * Cin values) is one segment,
+//     otherwise each tap (Cin values) is. A tile of kMr output pixels x 16 (or 8) output
+//     channels accumulates int32 with _mm256_madd_epi16 on pairs of consecutive segment
+//     values: the pair (x[e], x[e+1]) of a pixel is broadcast to all lanes and multiplied
+//     with the packed pairs (w[oc][e], w[oc][e+1]) of 8 output channels. |x|, |w| <= 128,
+//     so a pair sum is at most 2^15 and never saturates. A segment of odd length reads one
+//     value past its end (the next pixel, or the zeroed slack after the slot's rows)
+//     against a zero weight.
 //  3. Requantize (requant_avx2.h), clamp, store int8.
-// Threads split the widening by rows and the tiles by pixels; every output value is
-// computed by the same instruction sequence whatever the thread count.
+// Every output value is computed by the same instruction sequence whichever thread runs
+// its band, so results do not depend on the thread count.
 #include <immintrin.h>
 
 #include <cstring>
 #include <string>
 
+#include "runtime/host/thread_pool.h"
 #include "runtime/x86/aligned_buffer.h"
 #include "runtime/x86/conv_layout.h"
 #include "runtime/x86/requant_avx2.h"
@@ -36,29 +40,35 @@ constexpr int kMr = 6;  // output pixels per tile
 // Output channels per tile: two vectors of 8 int32 accumulators, or one when Cout <= 8
 // (the 3-channel stem convolutions have 8 outputs).
 constexpr int kMaxVectors = 2;
-// Multiply-accumulates below which another thread costs more than it saves.
-constexpr int64_t kMinMacsPerThread = 128 * 1024;
-// Zeroed int16 values after the widened buffer, read by odd-length segments.
+// Multiply-accumulates below which another thread costs more than it saves, and the
+// work of one band.
+constexpr int64_t kMinMacsPerThread = 512 * 1024;
+constexpr int64_t kBandMacs = 128 * 1024;
+// Zeroed int16 values after a slot's rows, read by odd-length segments.
 constexpr int kSlack = 16;
 
 class S8Conv2dAvx2 final : public FastKernel {
  public:
-  bool Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias);
+  bool Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads);
   void Run(const void* input, void* output, void* scratch, int num_threads) const override;
-  size_t scratch_bytes() const override { return CacheLines(sizeof(int16_t) * (buffer_elements_ + kSlack)); }
+  size_t scratch_bytes() const override { return sizeof(int16_t) * size_t{1} * slots_ * slot_elements_; }
   size_t persistent_bytes() const override {
     return weights_.bytes() + bias_.bytes() + requant_.bytes() + segment_offsets_.bytes();
   }
   std::string name() const override { return g_.k_h == 1 && g_.k_w == 1 ? "s8_conv2d_1x1_avx2" : "s8_conv2d_avx2"; }
 
  private:
-  void WidenRow(const int8_t* input, int16_t* buf, int row) const;
+  void WidenRow(const int8_t* input, int n, int y, int16_t* dst) const;
+  void RunBand(const int8_t* input, int8_t* output, int16_t* slot, int task) const;
+  // Output channels [ob * 8 * kVectors, + 8 * kVectors) of one tile.
   template <int kVectors>
-  void ComputeTile(const int16_t* buf, int tile, int8_t* output) const;
+  void ComputeTileBlock(const int16_t* const* a, int8_t* const* dst, int valid, int ob) const;
 
   ConvGeometry g_;
-  int hp_ = 0, wp_ = 0;        // padded view extent
-  int64_t buffer_elements_ = 0;  // N * Hp * Wp * Cin
+  BandPlan bands_;
+  int wp_ = 0;                 // padded view width
+  int slots_ = 1;              // per-thread slots of scratch (max_threads)
+  int64_t slot_elements_ = 0;  // int16 per slot: view_rows * Wp * Cin + slack, in cache lines
   int segments_ = 0;           // Kh (dilation_w == 1) or Kh * Kw
   int segment_pairs_ = 0;      // ceil(segment length / 2)
   int vectors_ = 0;            // vectors of 8 output channels per tile: 1 or 2
@@ -68,18 +78,18 @@ class S8Conv2dAvx2 final : public FastKernel {
   int16_t zero_point_ = 0;
   int32_t output_offset_ = 0;
   int8_t act_min_ = -128, act_max_ = 127;
-  AlignedBuffer<int16_t> weights_;         // [oc_blocks][segments][segment_pairs][nr][2]
-  AlignedBuffer<int32_t> bias_;            // [oc_blocks * nr], input offset folded in
-  AlignedBuffer<RequantBlock8> requant_;   // [oc_blocks * nr / 8]
+  AlignedBuffer<int16_t> weights_;          // [oc_blocks][segments][segment_pairs][nr][2]
+  AlignedBuffer<int32_t> bias_;             // [oc_blocks * nr], input offset folded in
+  AlignedBuffer<RequantBlock8> requant_;    // [oc_blocks * nr / 8]
   AlignedBuffer<int32_t> segment_offsets_;  // [segments]: int16 offset from a window origin
 };
 
-bool S8Conv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+bool S8Conv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads) {
   g_ = g;
-  const PaddedExtent e = ComputePaddedExtent(g);
-  hp_ = e.h;
-  wp_ = e.w;
-  buffer_elements_ = int64_t{g.batch} * hp_ * wp_ * g.in_c;
+  bands_ = PlanBands(g, kBandMacs);
+  wp_ = ComputePaddedExtent(g).w;
+  slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
+  slot_elements_ = static_cast<int64_t>(CacheLines(sizeof(int16_t) * (int64_t{bands_.view_rows} * wp_ * g.in_c + kSlack)) / sizeof(int16_t));
   const bool row_segments = g.dilation_w == 1;
   segments_ = row_segments ? g.k_h : g.k_h * g.k_w;
   const int segment_length = row_segments ? g.k_w * g.in_c : g.in_c;
@@ -127,12 +137,10 @@ bool S8Conv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t*
   return true;
 }
 
-// Writes row `row` (of N * Hp) of the widened padded view.
-void S8Conv2dAvx2::WidenRow(const int8_t* input, int16_t* buf, int row) const {
+// Writes row y of image n's padded view, widened to int16, to dst [Wp][Cin].
+void S8Conv2dAvx2::WidenRow(const int8_t* input, int n, int y, int16_t* dst) const {
   const int in_c = g_.in_c;
-  const int n = row / hp_, y = row % hp_;
   const int iy = y - g_.pad_top;
-  int16_t* dst = buf + int64_t{row} * wp_ * in_c;
   const int16_t zp = zero_point_;
   auto fill = [zp](int16_t* p, int count) {
     const __m256i v = _mm256_set1_epi16(zp);
@@ -159,31 +167,34 @@ void S8Conv2dAvx2::WidenRow(const int8_t* input, int16_t* buf, int row) const {
   for (; i < count; ++i) d[i] = src[i];
 }
 
-// Output pixels [tile * kMr, tile * kMr + kMr) (flattened over N, Ho, Wo), all channels,
-// in blocks of kVectors * 8 output channels.
+// Band `task` (image task / bands, rows [oy0, oy1)): widen its view rows into `slot`, then
+// compute its pixels in tiles of kMr (raster order within the band).
+void S8Conv2dAvx2::RunBand(const int8_t* input, int8_t* output, int16_t* slot, int task) const {
+  const Band b = BandOf(bands_, g_, task);
+  const int64_t row_elements = int64_t{wp_} * g_.in_c;
+  for (int j = 0; j < b.view_rows; ++j) WidenRow(input, b.n, b.oy0 * g_.stride_h + j, slot + j * row_elements);
+  std::memset(slot + b.view_rows * row_elements, 0, kSlack * sizeof(int16_t));
+  ForEachTileChunk<kMr>(g_, b, static_cast<const int16_t*>(slot), g_.stride_h * row_elements, int64_t{g_.stride_w} * g_.in_c, output,
+                        [&](const TileChunk<kMr, int16_t, int8_t>& c) {
+    for (int ob = 0; ob < oc_blocks_; ++ob)
+      for (int t = 0; t < c.count; ++t) {
+        if (vectors_ == 2)
+          ComputeTileBlock<2>(c.a[t], c.dst[t], c.valid[t], ob);
+        else
+          ComputeTileBlock<1>(c.a[t], c.dst[t], c.valid[t], ob);
+      }
+  });
+}
+
+// kMr pixels (window origins a[i], outputs dst[i] for i < valid), output channels
+// [ob * kVectors * 8, + kVectors * 8).
 template <int kVectors>
-void S8Conv2dAvx2::ComputeTile(const int16_t* buf, int tile, int8_t* output) const {
+void S8Conv2dAvx2::ComputeTileBlock(const int16_t* const* a, int8_t* const* dst, int valid, int ob) const {
   constexpr int kNr = 8 * kVectors;
-  const int total = g_.batch * g_.out_h * g_.out_w;
-  const int first = tile * kMr;
-  const int valid = total - first < kMr ? total - first : kMr;
-  // Window origins, walking (n, oy, ox) from the tile's first pixel; a short last tile
-  // repeats its last pixel (computed, not stored).
-  const int16_t* a[kMr];
-  int ox = first % g_.out_w;
-  int row = first / g_.out_w;  // n * out_h + oy
-  for (int i = 0; i < kMr; ++i) {
-    const int n = row / g_.out_h, oy = row % g_.out_h;
-    a[i] = buf + ((int64_t{n} * hp_ + oy * g_.stride_h) * wp_ + ox * g_.stride_w) * g_.in_c;
-    if (i + 1 < valid && ++ox == g_.out_w) {
-      ox = 0;
-      ++row;
-    }
-  }
   const int segments = segments_, pairs = segment_pairs_;
   const __m256i out_offset = _mm256_set1_epi32(output_offset_);
   const __m128i act_min = _mm_set1_epi8(act_min_), act_max = _mm_set1_epi8(act_max_);
-  for (int ob = 0; ob < oc_blocks_; ++ob) {
+  {
     // acc[i][v]: pixel i, output channels ob * kNr + 8 v .. + 7. Every loop over i or v
     // is fully unrolled, so the accumulators live in registers.
     __m256i acc[kMr][kVectors];
@@ -220,7 +231,7 @@ void S8Conv2dAvx2::ComputeTile(const int16_t* buf, int tile, int8_t* output) con
 #pragma GCC unroll 6
     for (int i = 0; i < kMr; ++i) {
       if (i >= valid) break;
-      int8_t* dst = output + int64_t{first + i} * g_.out_c + oc0;
+      int8_t* d = dst[i] + oc0;
       __m128i packed;
       if constexpr (kVectors == 2)
         packed = PackClamp16(Requantize8(acc[i][0], rq[0], out_offset), Requantize8(acc[i][1], rq[1], out_offset), act_min, act_max);
@@ -228,13 +239,13 @@ void S8Conv2dAvx2::ComputeTile(const int16_t* buf, int tile, int8_t* output) con
         packed = PackClamp8(Requantize8(acc[i][0], rq[0], out_offset), act_min, act_max);
       if (count == kNr) {
         if constexpr (kVectors == 2)
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), packed);
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(d), packed);
         else
-          _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), packed);
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(d), packed);
       } else {
         alignas(16) int8_t tmp[16];
         _mm_store_si128(reinterpret_cast<__m128i*>(tmp), packed);
-        std::memcpy(dst, tmp, count);
+        std::memcpy(d, tmp, count);
       }
     }
   }
@@ -242,33 +253,21 @@ void S8Conv2dAvx2::ComputeTile(const int16_t* buf, int tile, int8_t* output) con
 
 void S8Conv2dAvx2::Run(const void* input, void* output, void* scratch, int num_threads) const {
   const int8_t* in = static_cast<const int8_t*>(input);
-  int16_t* buf = static_cast<int16_t*>(scratch);
   int8_t* out = static_cast<int8_t*>(output);
-  std::memset(buf + buffer_elements_, 0, kSlack * sizeof(int16_t));
-  const int rows = g_.batch * hp_;
-  const int tiles = (g_.batch * g_.out_h * g_.out_w + kMr - 1) / kMr;
-  const int threads = ThreadsFor(macs_, kMinMacsPerThread, num_threads);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-#pragma omp for schedule(static)
-    for (int r = 0; r < rows; ++r) WidenRow(in, buf, r);
-#pragma omp for schedule(static)
-    for (int t = 0; t < tiles; ++t) {
-      if (vectors_ == 2)
-        ComputeTile<2>(buf, t, out);
-      else
-        ComputeTile<1>(buf, t, out);
-    }
-  }
+  int16_t* slots = static_cast<int16_t*>(scratch);
+  const int tasks = g_.batch * bands_.bands;
+  const int threads = ThreadsFor(macs_, kMinMacsPerThread, num_threads < slots_ ? num_threads : slots_);
+  host::ParallelFor(threads, tasks, [&](int task, int slot) { RunBand(in, out, slots + slot * slot_elements_, task); });
 }
 
 }  // namespace
 
-std::unique_ptr<FastKernel> MakeS8Conv2dAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+std::unique_ptr<FastKernel> MakeS8Conv2dAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias,
+                                             int max_threads) {
   if (!GeometryFits(g) || !RequantSupported(q, g.out_c)) return nullptr;
   if (q.input_offset < -127 || q.input_offset > 128) return nullptr;  // zero point must be an int8 value
   auto kernel = std::make_unique<S8Conv2dAvx2>();
-  if (!kernel->Init(g, q, filter, bias)) return nullptr;
+  if (!kernel->Init(g, q, filter, bias, max_threads)) return nullptr;
   return kernel;
 }
 

@@ -1,22 +1,31 @@
 // s8_dwconv2d_avx2 / s8_dwconv2d_3x3_avx2: int8 DEPTHWISE_CONV_2D for AVX2, any kernel
 // size, stride, dilation, padding and depth multiplier; bit-exact with ref::s8_dwconv2d.
 //
-// Per Run:
-//  1. Copy the input into scratch as the padded view of conv_layout.h, expanded to the
-//     output channels: [N,Hp,Wp,Cp] int8 with element [.., ic * M + m] = input channel ic
-//     (M = depth multiplier) and Cp = Cout rounded up to 8. Padding holds the input zero
+// Run splits the output into bands of whole rows (conv_layout.h, PlanBands) that the
+// threads of the pool take one at a time. Per band:
+//  1. Copy the rows of the padded view (conv_layout.h) that the band's windows reach into
+//     the thread's slot of scratch, expanded to the output channels: [view_rows][Wp][Cp]
+//     int8 with element [.., ic * M + m] = input channel ic (M = depth multiplier) and
+//     Cp = Cout rounded up to 8. Padding holds the input zero
 //     point, which contributes w * (zp + input_offset) = 0 like a skipped tap of the
 //     reference, so input_offset folds into the bias (offset * sum of the channel's taps).
 //  2. For each output row and block of 8 channels: acc = bias + sum over taps of w * x,
 //     8 int32 lanes, one lane per channel; x is sign-extended int8 and the packed weight
 //     lane holds w in its low 16 bits and 0 above, so _mm256_madd_epi16 yields w * x.
 //  3. Requantize (requant_avx2.h), clamp, store int8.
-// The 3x3 case (every depthwise layer of the models we run) has its taps unrolled.
+// The 3x3 case (every depthwise layer of the models we run) has its taps unrolled, and
+// takes 16 channels at a time with two taps per _mm256_madd_epi16: the int16 values of taps
+// t and t+1 are interleaved per channel (unpacklo/hi_epi16), so every multiply-add lane does
+// two real products instead of one. The interleave puts channels {0-3, 8-11} in one
+// accumulator and {4-7, 12-15} in the other; weights, biases and requantization constants
+// are packed in that order, and _mm256_packs_epi32 (per 128-bit lane) restores channel order.
+// A last block of 8 channels (Cout = 16k + 8) runs the one-tap-per-lane loop.
 #include <immintrin.h>
 
 #include <cstring>
 #include <string>
 
+#include "runtime/host/thread_pool.h"
 #include "runtime/x86/aligned_buffer.h"
 #include "runtime/x86/conv_layout.h"
 #include "runtime/x86/requant_avx2.h"
@@ -28,27 +37,34 @@ namespace {
 constexpr int kLanes = 8;  // channels per vector
 // Multiply-accumulates below which another thread costs more than it saves.
 constexpr int64_t kMinMacsPerThread = 48 * 1024;
+constexpr int64_t kBandMacs = 32 * 1024;  // work of one band
 
 class S8DwConv2dAvx2 final : public FastKernel {
  public:
-  bool Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias);
+  bool Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads);
   void Run(const void* input, void* output, void* scratch, int num_threads) const override;
-  size_t scratch_bytes() const override { return CacheLines(size_t{1} * g_.batch * hp_ * wp_ * cp_); }
+  size_t scratch_bytes() const override { return size_t{1} * slots_ * slot_elements_; }
   size_t persistent_bytes() const override {
     return weights_.bytes() + bias_.bytes() + requant_.bytes() + tap_offsets_.bytes();
   }
   std::string name() const override { return g_.k_h == 3 && g_.k_w == 3 ? "s8_dwconv2d_3x3_avx2" : "s8_dwconv2d_avx2"; }
 
  private:
-  void FillRow(const int8_t* input, int8_t* buf, int row) const;
+  void FillRow(const int8_t* input, int n, int y, int8_t* dst) const;
+  void RunBand(const int8_t* input, int8_t* output, int8_t* slot, int task) const;
   // kTaps: the number of taps when known at compile time (9 for 3x3), 0 otherwise.
   template <int kTaps>
-  void ComputeRow(const int8_t* buf, int row, int8_t* output) const;
+  void ComputeRow(const int8_t* base, int8_t* out_row, int c_begin) const;
+  // 3x3 only: channels [0, 16 * blocks16_) of a row, two taps per multiply-add.
+  void ComputeRow3x3Pairs(const int8_t* base, int8_t* out_row) const;
 
   ConvGeometry g_;
   int cp_ = 0;           // channels per pixel in the padded view: Cout rounded up to kLanes
   int taps_ = 0;
-  int hp_ = 0, wp_ = 0;
+  int wp_ = 0;
+  BandPlan bands_;
+  int slots_ = 1;              // per-thread slots of scratch (max_threads)
+  int64_t slot_elements_ = 0;  // elements per slot: view_rows * Wp * Cp, in cache lines
   int8_t zero_point_ = 0;
   int32_t output_offset_ = 0;
   int8_t act_min_ = -128, act_max_ = 127;
@@ -56,15 +72,27 @@ class S8DwConv2dAvx2 final : public FastKernel {
   AlignedBuffer<int32_t> bias_;           // [cp], input offset folded in
   AlignedBuffer<RequantBlock8> requant_;  // [cp / 8]
   AlignedBuffer<int32_t> tap_offsets_;    // [taps], bytes from a window origin
+  // 3x3 pair path (channels in blocks of 16, see the top): pair p holds taps 2p and 2p + 1
+  // (pair 4: tap 8 and a zero tap).
+  int blocks16_ = 0;                           // full blocks of 16 channels
+  AlignedBuffer<int16_t> pair_weights_;        // [blocks16][5][2][16]: (w[2p][c], w[2p+1][c]) per lane
+  AlignedBuffer<int32_t> pair_bias_;           // [blocks16][2][8]
+  AlignedBuffer<RequantBlock8> pair_requant_;  // [blocks16][2]
 };
 
-bool S8DwConv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+// Lane j (0..7) of half h (0: channels {0-3, 8-11}, 1: {4-7, 12-15}) of a 16-channel
+// block holds this channel of the block.
+constexpr int PairLaneChannel(int h, int j) { return (j < 4 ? j : j + 4) + 4 * h; }
+
+bool S8DwConv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads) {
   g_ = g;
   cp_ = RoundUp(g.out_c, kLanes);
   taps_ = g.k_h * g.k_w;
   const PaddedExtent e = ComputePaddedExtent(g);
-  hp_ = e.h;
   wp_ = e.w;
+  bands_ = PlanBands(g, kBandMacs);
+  slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
+  slot_elements_ = static_cast<int64_t>(CacheLines(sizeof(int8_t) * int64_t{bands_.view_rows} * wp_ * cp_) / sizeof(int8_t));
   zero_point_ = static_cast<int8_t>(-q.input_offset);
   output_offset_ = q.output_offset;
   act_min_ = static_cast<int8_t>(q.act_min);
@@ -86,16 +114,34 @@ bool S8DwConv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_
     bias_[oc] = static_cast<int32_t>(static_cast<uint32_t>(folded));
   }
   FillRequantBlocks(q, g.out_c, cp_, requant_.data());
+  if (taps_ == 9) {
+    blocks16_ = cp_ / 16;
+    pair_weights_.Reset(size_t{1} * blocks16_ * 5 * 2 * 16);
+    pair_bias_.Reset(size_t{1} * blocks16_ * 16);
+    pair_requant_.Reset(size_t{1} * blocks16_ * 2);
+    if (blocks16_ > 0 && (!pair_weights_.data() || !pair_bias_.data() || !pair_requant_.data())) return false;
+    for (int b = 0; b < blocks16_; ++b)
+      for (int h = 0; h < 2; ++h)
+        for (int j = 0; j < 8; ++j) {
+          const int c = b * 16 + PairLaneChannel(h, j);
+          pair_bias_[(b * 2 + h) * 8 + j] = c < g.out_c ? bias_[c] : 0;
+          FillRequantLane(q, c, g.out_c, pair_requant_[b * 2 + h], j);
+          for (int p = 0; p < 5; ++p)
+            for (int k = 0; k < 2; ++k) {
+              const int t = 2 * p + k;
+              const int8_t w = c < g.out_c && t < 9 ? filter[int64_t{t} * g.out_c + c] : 0;
+              pair_weights_[(((b * 5 + p) * 2 + h) * 8 + j) * 2 + k] = w;
+            }
+        }
+  }
   for (int ky = 0; ky < g.k_h; ++ky)
     for (int kx = 0; kx < g.k_w; ++kx) tap_offsets_[ky * g.k_w + kx] = (ky * g.dilation_h * wp_ + kx * g.dilation_w) * cp_;
   return true;
 }
 
 // Writes row `row` (of N * Hp) of the padded, channel-expanded view.
-void S8DwConv2dAvx2::FillRow(const int8_t* input, int8_t* buf, int row) const {
-  const int n = row / hp_, y = row % hp_;
+void S8DwConv2dAvx2::FillRow(const int8_t* input, int n, int y, int8_t* dst) const {
   const int iy = y - g_.pad_top;
-  int8_t* dst = buf + int64_t{row} * wp_ * cp_;
   if (iy < 0 || iy >= g_.in_h) {
     std::memset(dst, zero_point_, size_t{1} * wp_ * cp_);
     return;
@@ -133,15 +179,12 @@ void S8DwConv2dAvx2::FillRow(const int8_t* input, int8_t* buf, int row) const {
 }
 
 template <int kTaps>
-void S8DwConv2dAvx2::ComputeRow(const int8_t* buf, int row, int8_t* output) const {
+void S8DwConv2dAvx2::ComputeRow(const int8_t* base, int8_t* out_row, int c_begin) const {
   const int taps = kTaps > 0 ? kTaps : taps_;
-  const int n = row / g_.out_h, oy = row % g_.out_h;
-  const int8_t* base = buf + (int64_t{n} * hp_ + oy * g_.stride_h) * wp_ * cp_;
-  int8_t* out_row = output + int64_t{row} * g_.out_w * g_.out_c;
   const int x_step = g_.stride_w * cp_;
   const __m256i out_offset = _mm256_set1_epi32(output_offset_);
   const __m128i act_min = _mm_set1_epi8(act_min_), act_max = _mm_set1_epi8(act_max_);
-  for (int c0 = 0; c0 < cp_; c0 += kLanes) {
+  for (int c0 = c_begin; c0 < cp_; c0 += kLanes) {
     const __m256i bias = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias_.data() + c0));
     const Requant8 rq = LoadRequant8(requant_[c0 / kLanes]);
     const int count = g_.out_c - c0 < kLanes ? g_.out_c - c0 : kLanes;
@@ -179,37 +222,84 @@ void S8DwConv2dAvx2::ComputeRow(const int8_t* buf, int row, int8_t* output) cons
   }
 }
 
-void S8DwConv2dAvx2::Run(const void* input, void* output, void* scratch, int num_threads) const {
-  const int8_t* in = static_cast<const int8_t*>(input);
-  int8_t* buf = static_cast<int8_t*>(scratch);
-  int8_t* out = static_cast<int8_t*>(output);
-  const int fill_rows = g_.batch * hp_;
-  const int out_rows = g_.batch * g_.out_h;
-  const bool three_by_three = taps_ == 9;
-  const int64_t macs = int64_t{g_.batch} * g_.out_h * g_.out_w * g_.out_c * taps_;
-  const int threads = ThreadsFor(macs, kMinMacsPerThread, num_threads);
-#pragma omp parallel num_threads(threads) if (threads > 1)
-  {
-#pragma omp for schedule(static)
-    for (int r = 0; r < fill_rows; ++r) FillRow(in, buf, r);
-#pragma omp for schedule(static)
-    for (int r = 0; r < out_rows; ++r) {
-      if (three_by_three)
-        ComputeRow<9>(buf, r, out);
-      else
-        ComputeRow<0>(buf, r, out);
+void S8DwConv2dAvx2::ComputeRow3x3Pairs(const int8_t* base, int8_t* out_row) const {
+  const int x_step = g_.stride_w * cp_;
+  const __m256i out_offset = _mm256_set1_epi32(output_offset_);
+  const __m128i act_min = _mm_set1_epi8(act_min_), act_max = _mm_set1_epi8(act_max_);
+  int32_t offsets[9];
+  for (int t = 0; t < 9; ++t) offsets[t] = tap_offsets_[t];
+  const __m256i zero = _mm256_setzero_si256();
+  for (int b = 0; b < blocks16_; ++b) {
+    const int c0 = 16 * b;
+    const __m256i* w = reinterpret_cast<const __m256i*>(pair_weights_.data() + size_t{1} * b * 5 * 2 * 16);  // [5][2]
+    const __m256i bias_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pair_bias_.data() + b * 16));
+    const __m256i bias_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pair_bias_.data() + b * 16 + 8));
+    const Requant8 rq_lo = LoadRequant8(pair_requant_[2 * b]), rq_hi = LoadRequant8(pair_requant_[2 * b + 1]);
+    const int count = g_.out_c - c0 < 16 ? g_.out_c - c0 : 16;
+    const int8_t* a = base + c0;
+    int8_t* dst = out_row + c0;
+    auto taps16 = [&](int t) {  // 16 channels of tap t as int16
+      return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + offsets[t])));
+    };
+    for (int ox = 0; ox < g_.out_w; ++ox, a += x_step, dst += g_.out_c) {
+      __m256i lo = bias_lo, hi = bias_hi;
+#pragma GCC unroll 5
+      for (int p = 0; p < 5; ++p) {
+        const __m256i xa = taps16(2 * p);
+        const __m256i xb = p < 4 ? taps16(2 * p + 1) : zero;
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), _mm256_load_si256(w + 2 * p)));
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), _mm256_load_si256(w + 2 * p + 1)));
+      }
+      // packs_epi32 per 128-bit lane: [0-3 | 4-7] and [8-11 | 12-15] as int16, then to int8.
+      const __m256i r16 = _mm256_packs_epi32(Requantize8(lo, rq_lo, out_offset), Requantize8(hi, rq_hi, out_offset));
+      const __m128i r8 = _mm_packs_epi16(_mm256_castsi256_si128(r16), _mm256_extracti128_si256(r16, 1));
+      const __m128i packed = _mm_min_epi8(_mm_max_epi8(r8, act_min), act_max);
+      if (count == 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), packed);
+      } else {
+        alignas(16) int8_t tmp[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), packed);
+        std::memcpy(dst, tmp, count);
+      }
     }
   }
 }
 
+// Band `task` (image task / bands, rows [oy0, oy1)): fill its view rows into `slot`, then
+// compute its output rows.
+void S8DwConv2dAvx2::RunBand(const int8_t* input, int8_t* output, int8_t* slot, int task) const {
+  const Band b = BandOf(bands_, g_, task);
+  const int64_t row_elements = int64_t{wp_} * cp_;
+  for (int j = 0; j < b.view_rows; ++j) FillRow(input, b.n, b.oy0 * g_.stride_h + j, slot + j * row_elements);
+  for (int oy = b.oy0; oy < b.oy1; ++oy) {
+    const int8_t* base = slot + int64_t{oy - b.oy0} * g_.stride_h * row_elements;
+    int8_t* out_row = output + (int64_t{b.n} * g_.out_h + oy) * g_.out_w * g_.out_c;
+    if (taps_ == 9) {
+      ComputeRow3x3Pairs(base, out_row);
+      ComputeRow<9>(base, out_row, 16 * blocks16_);
+    } else {
+      ComputeRow<0>(base, out_row, 0);
+    }
+  }
+}
+
+void S8DwConv2dAvx2::Run(const void* input, void* output, void* scratch, int num_threads) const {
+  const int8_t* in = static_cast<const int8_t*>(input);
+  int8_t* out = static_cast<int8_t*>(output);
+  int8_t* slots = static_cast<int8_t*>(scratch);
+  const int64_t macs = int64_t{g_.batch} * g_.out_h * g_.out_w * g_.out_c * taps_;
+  const int threads = ThreadsFor(macs, kMinMacsPerThread, num_threads < slots_ ? num_threads : slots_);
+  host::ParallelFor(threads, g_.batch * bands_.bands, [&](int task, int slot) { RunBand(in, out, slots + slot * slot_elements_, task); });
+}
+
 }  // namespace
 
-std::unique_ptr<FastKernel> MakeS8DwConv2dAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) {
+std::unique_ptr<FastKernel> MakeS8DwConv2dAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads) {
   if (!GeometryFits(g) || !RequantSupported(q, g.out_c)) return nullptr;
   if (g.depth_multiplier < 1 || g.out_c != g.in_c * g.depth_multiplier) return nullptr;
   if (q.input_offset < -127 || q.input_offset > 128) return nullptr;  // zero point must be an int8 value
   auto kernel = std::make_unique<S8DwConv2dAvx2>();
-  if (!kernel->Init(g, q, filter, bias)) return nullptr;
+  if (!kernel->Init(g, q, filter, bias, max_threads)) return nullptr;
   return kernel;
 }
 
