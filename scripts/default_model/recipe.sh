@@ -17,7 +17,7 @@ done
 # The student starts from SSCMA's own MobileNetV2-0.35-Rep trained on CIFAR-10 (same backbone
 # shapes; wider students are widened from it): DISTILL_INIT=none starts from SSCMA's random init.
 DISTILL_INIT="${DISTILL_INIT:-$shared/models/sscma_mbv2_0.35_rep_cifar10_int8.tflite}"
-DISTILL_FLAGS=(--arch "${DISTILL_ARCH:-mbv2-rep-0.35}" --epochs "${DISTILL_EPOCHS:-24}" --batch 64 --labeled-per-batch 0
+DISTILL_FLAGS=(--arch "${DISTILL_ARCH:-mbv2-rep-0.5}" --epochs "${DISTILL_EPOCHS:-24}" --batch 64 --labeled-per-batch 0
   --lr 5e-3 --wd 0.05 --warmup 0.05 --temperature 1 --hard-weight 0.3 --labeled-area 0.6 --unlabeled-area 0.35 --jitter 0.3
   --unlabeled-size 128 --pool-labels "${DISTILL_MIX[@]}" --seed "${DISTILL_SEED:-1}" --feature-weight "${DISTILL_FEATURE_WEIGHT:-0}")
 [ "$DISTILL_INIT" = none ] || DISTILL_FLAGS+=(--init "$DISTILL_INIT")

@@ -58,11 +58,12 @@ TEST(DefaultModelCli, EvalInfoAndBenchWithoutModel) {
   const RunResult eval = RunCli("eval --json --data " + SharedPath("data/vww01-dev"));
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
   const double acc = nlohmann::json::parse(eval.out)["accuracy"];
-  EXPECT_GT(acc, 0.6) << "the default model was trained on these images";
+  // vww01-dev is held out from the default model's training (docs/default-model.md: 86.0 %).
+  EXPECT_GT(acc, 0.8) << "the embedded model scores far below its measured accuracy on vww01-dev";
   const RunResult info = RunCli("info");
   ASSERT_EQ(info.exit_code, 0) << info.err;
-  for (const char* s : {"embedded default model", "MobileNetV2-0.35-Rep", "accuracy:", "made:", "reproduce:    scripts/make_default_model.sh",
-                        "metadata:     teachers = mlperf_vww_96_float.tflite,tinymaix_vww96_f.tflite", "metadata:     arch = mbv2-rep-0.35"})
+  for (const char* s : {"embedded default model", "MobileNetV2-0.5-Rep", "accuracy:", "made:", "reproduce:    scripts/make_default_model.sh",
+                        "metadata:     teachers = mlperf_vww_96_float.tflite,tinymaix_vww96_f.tflite", "metadata:     arch = mbv2-rep-0.5"})
     EXPECT_NE(info.out.find(s), std::string::npos) << s << "\n" << info.out;
   const RunResult json = RunCli("info --json");
   ASSERT_EQ(json.exit_code, 0) << json.err;
@@ -70,7 +71,7 @@ TEST(DefaultModelCli, EvalInfoAndBenchWithoutModel) {
   EXPECT_EQ(j["model"], "(embedded default model)");
   EXPECT_EQ(j["default_model"]["reproduce"], "scripts/make_default_model.sh");
   EXPECT_EQ(j["inputs"][0]["type"], "int8");
-  EXPECT_NE(j["metadata"]["distill"].get<std::string>().find("arch=mbv2-rep-0.35"), std::string::npos);
+  EXPECT_NE(j["metadata"]["distill"].get<std::string>().find("arch=mbv2-rep-0.5"), std::string::npos);
   const RunResult bench = RunCli("bench --runs 3");
   EXPECT_EQ(bench.exit_code, 0) << bench.err;
 }
