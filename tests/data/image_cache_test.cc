@@ -222,6 +222,9 @@ TEST_F(ImageCacheCorrupt, MalformedIndexLinesNameFileAndLine) {
   EXPECT_EQ(with_line3("7,a.jpg,one,5,5"), where + "label 'one' is not an integer");
   EXPECT_EQ(with_line3("7,a.jpg,1,0,5"), where + "invalid original size '0x5'");
   EXPECT_EQ(with_line3("7,,1,5,5"), where + "empty file name");
+  // What the writer refuses, the reader refuses (found by fuzz_image_cache).
+  EXPECT_EQ(with_line3("7,train2\r014/a.jpg,1,5,5"), where + "file name holds '\"' or a carriage return");
+  EXPECT_EQ(with_line3("7,a\"b.jpg,1,5,5"), where + "file name holds '\"' or a carriage return");
   WriteText(prefix_ + ".index.csv", "id,file\n");
   EXPECT_NE(ErrorOf().find(":1: expected header"), std::string::npos);
   std::filesystem::remove(prefix_ + ".index.csv");
