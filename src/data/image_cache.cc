@@ -65,8 +65,8 @@ Status ParseIndexLine(std::string_view line, const std::string& where, ImageCach
   if (n != 5) return Status::Error(where + ": expected 5 fields (" + kIndexHeader + "), got " + std::to_string(n));
   if (!ParseInt(fields[0], &record->image_id)) return Status::Error(where + ": image_id '" + std::string(fields[0]) + "' is not an integer");
   if (fields[1].empty()) return Status::Error(where + ": empty file name");
-  // The writer refuses names holding '"' or a line break (Writer::Add); a '\r' here is not a
-  // CRLF ending (that one is stripped) but a corrupt name.
+  // ImageCacheWriter::Append refuses names holding '"' or a line break; a '\r' here is not
+  // a CRLF ending (that one is stripped) but a corrupt name.
   if (fields[1].find_first_of("\"\r") != std::string_view::npos) return Status::Error(where + ": file name holds '\"' or a carriage return");
   record->file = std::string(fields[1]);
   if (!ParseInt(fields[2], &record->label)) return Status::Error(where + ": label '" + std::string(fields[2]) + "' is not an integer");
