@@ -1,43 +1,52 @@
 #include "runtime/planner.h"
 
-#include <algorithm>
-#include <numeric>
+#include <memory>
 
 namespace personcls {
 
-MemoryPlan PlanArena(const std::vector<BufferRequest>& requests, size_t alignment) {
-  const size_t n = requests.size();
+size_t PlanBuffers(const BufferRequest* requests, size_t n, size_t alignment, size_t* offsets, bool* placed) {
   auto align = [&](size_t v) { return (v + alignment - 1) / alignment * alignment; };
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  // Largest first; ties by earlier first use, then index, so plans are deterministic.
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (requests[a].bytes != requests[b].bytes) return requests[a].bytes > requests[b].bytes;
-    return requests[a].first_op < requests[b].first_op;
-  });
-
-  MemoryPlan plan;
-  plan.offsets.assign(n, 0);
-  std::vector<size_t> placed;
-  for (size_t idx : order) {
-    const BufferRequest& r = requests[idx];
-    // Intervals [offset, offset+bytes) of placed buffers alive at the same time, by offset.
-    std::vector<std::pair<size_t, size_t>> busy;
-    for (size_t p : placed) {
-      const BufferRequest& q = requests[p];
-      if (q.first_op <= r.last_op && r.first_op <= q.last_op) busy.emplace_back(plan.offsets[p], plan.offsets[p] + align(q.bytes));
+  for (size_t i = 0; i < n; ++i) placed[i] = false;
+  size_t total = 0;
+  for (size_t step = 0; step < n; ++step) {
+    // The next buffer: largest, then earliest first use, then lowest index.
+    size_t next = n;
+    for (size_t i = 0; i < n; ++i) {
+      if (placed[i]) continue;
+      if (next == n || requests[i].bytes > requests[next].bytes ||
+          (requests[i].bytes == requests[next].bytes && requests[i].first_op < requests[next].first_op))
+        next = i;
     }
-    std::sort(busy.begin(), busy.end());
-    size_t offset = 0;
+    const BufferRequest& r = requests[next];
     const size_t need = align(r.bytes);
-    for (const auto& [begin, end] : busy) {
-      if (offset + need <= begin) break;  // fits in the gap before this interval
-      offset = std::max(offset, end);
+    // Lowest feasible offset: whenever [offset, offset + need) meets a placed buffer alive
+    // at the same time, no offset below that buffer's end can work; jump there.
+    size_t offset = 0;
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (size_t p = 0; p < n; ++p) {
+        if (!placed[p]) continue;
+        const BufferRequest& q = requests[p];
+        if (q.first_op > r.last_op || r.first_op > q.last_op) continue;
+        const size_t begin = offsets[p], end = offsets[p] + align(q.bytes);
+        if (offset < end && begin < offset + need) {
+          offset = end;
+          moved = true;
+        }
+      }
     }
-    plan.offsets[idx] = offset;
-    plan.total_bytes = std::max(plan.total_bytes, offset + need);
-    placed.push_back(idx);
+    offsets[next] = offset;
+    placed[next] = true;
+    if (offset + need > total) total = offset + need;
   }
+  return total;
+}
+
+MemoryPlan PlanArena(const std::vector<BufferRequest>& requests, size_t alignment) {
+  MemoryPlan plan;
+  plan.offsets.assign(requests.size(), 0);
+  std::unique_ptr<bool[]> placed(new bool[requests.size() + 1]);
+  plan.total_bytes = PlanBuffers(requests.data(), requests.size(), alignment, plan.offsets.data(), placed.get());
   return plan;
 }
 

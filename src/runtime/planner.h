@@ -1,8 +1,10 @@
 // Arena planner: packs buffers with known lifetimes into one block of memory.
 //
-// Greedy by size (as TFLite Micro's GreedyMemoryPlanner): buffers are placed largest first,
-// each at the lowest aligned offset that does not overlap any already placed buffer whose
-// lifetime intersects its own. Lifetimes are inclusive op indices.
+// Greedy by size (as TFLite Micro's GreedyMemoryPlanner): buffers are placed largest first
+// (ties: earlier first use, then lower index), each at the lowest aligned offset that does
+// not overlap any already placed buffer whose lifetime intersects its own. Lifetimes are
+// inclusive op indices. Portable core: works in the caller's arrays, allocates nothing
+// (O(n^2) time, fine for the few hundred buffers of a model).
 #pragma once
 
 #include <cstddef>
@@ -16,11 +18,14 @@ struct BufferRequest {
   int last_op = 0;   // last op that reads it (inclusive)
 };
 
+// Fills offsets[0..n) and returns the arena size. `placed` is n bytes of caller scratch.
+size_t PlanBuffers(const BufferRequest* requests, size_t n, size_t alignment, size_t* offsets, bool* placed);
+
+// Host convenience over PlanBuffers.
 struct MemoryPlan {
   std::vector<size_t> offsets;  // one per request
   size_t total_bytes = 0;
 };
-
 MemoryPlan PlanArena(const std::vector<BufferRequest>& requests, size_t alignment = 16);
 
 }  // namespace personcls
