@@ -5,11 +5,6 @@
 
 namespace personcls::arm_mve {
 
-bool SelectS8Conv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, PreparedAllocator& a,
-                    McuS8Conv* out) {
-  return arm_dsp::SelectS8Conv2d(g, q, filter, bias, a, out);
-}
-
 bool SelectS8DwConv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, PreparedAllocator& a,
                       McuS8Conv* out) {
   return arm_dsp::SelectS8DwConv2d(g, q, filter, bias, a, out);
