@@ -1,6 +1,6 @@
 // Kernels for the Arm DSP extension (Armv7E-M / Armv8-M Mainline: Cortex-M4, M7, M33).
 // Selected at build time by runtime/mcu_kernels.cc; each Select* has the contract of the
-// corresponding SelectMcu* there. Bit-exact with the reference kernels (tests/mcu/).
+// corresponding SelectMcu* there. Bit-exact with the reference kernels (mcu/kernel_tests).
 #pragma once
 
 #include <cstdint>

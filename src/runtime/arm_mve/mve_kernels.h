@@ -1,6 +1,6 @@
 // Kernels for the Arm M-profile Vector Extension (MVE/Helium, Armv8.1-M: Cortex-M55, M85).
 // Selected at build time by runtime/mcu_kernels.cc; each Select* has the contract of the
-// corresponding SelectMcu* there. Bit-exact with the reference kernels (tests/mcu/).
+// corresponding SelectMcu* there. Bit-exact with the reference kernels (mcu/kernel_tests).
 #pragma once
 
 #include "runtime/mcu_kernels.h"
