@@ -6,13 +6,17 @@
 //   mcu_check --qemu qemu-system-arm --machine mps2-an386 --firmware mcu_runner.elf
 //             --job-addr 0x21000000 --systick-hz 25000000 --model default|M.tflite
 //             [--golden G.csv --input-dir DIR --input-kind rgb|gray|raw] [--inputs N]
-//             [--reference] [--report R.json] [--work DIR] [--timeout S]
+//             [--reference] [--report R.json] [--work DIR] [--timeout S] [--example]
 //
 // Expected outputs: the host Interpreter's (reference kernels), computed now; with
 // --golden also the golden file's values (TFLite Micro's reference kernels), which the
 // host must equal too. Inputs: N rows of the golden file spread over it, or N images of
 // --input-dir (raw 96x96 RGB .bin), else synthetic tensors. Exit status 0 when every byte
 // matches and the firmware finished; 1 with the first differences otherwise.
+//
+// --example: the firmware is the example (examples/cortex-m), which has the model built
+// in: the job carries raw RGB frames instead of model and tensors (--input-kind rgb), and
+// each printed decision (top class and Person score) must equal the host's.
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -51,6 +55,7 @@ struct Args {
   int inputs = 3;
   int timeout = 300;
   bool reference = false;
+  bool example = false;
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -80,6 +85,7 @@ Args ParseArgs(int argc, char** argv) {
     else if (k == "--report") a.report = next();
     else if (k == "--work") a.work = next();
     else if (k == "--timeout") a.timeout = std::stoi(next());
+    else if (k == "--example") a.example = true;
     else Die("unknown argument " + k);
   }
   if (a.machine.empty() || a.firmware.empty() || !a.job_addr || a.systick_hz <= 0)
@@ -103,6 +109,7 @@ InputKind ParseKind(const std::string& s) {
 
 struct Case {
   std::string name;
+  std::vector<uint8_t> frame;     // the raw file bytes (the example's camera frame)
   std::vector<uint8_t> input;     // the tensor
   std::vector<int> golden;        // expected values from the golden file (empty: none)
   std::vector<uint8_t> expected;  // the host's output bytes
@@ -118,6 +125,7 @@ struct Report {
   std::map<std::string, std::string> init_error;
   std::map<std::string, std::map<int, RunLine>> runs;  // kernels -> input -> run
   std::vector<std::vector<std::string>> ops;           // k, type, kernel, macs
+  std::map<int, std::pair<int, int>> decisions;        // example: frame -> (person, score)
   unsigned long calibration_iterations = 0, calibration_ticks = 0;
   bool done = false;
   std::string text;
@@ -155,6 +163,10 @@ Report Parse(const std::string& text) {
       RunLine run;
       in >> kernels >> index >> key >> run.ticks >> key >> run.stack >> key >> run.hex;
       r.runs[kernels][index] = run;
+    } else if (tag == "decision") {
+      int index, person, score;
+      in >> index >> person >> score;
+      r.decisions[index] = {person, score};
     } else if (tag == "done") {
       r.done = true;
     }
@@ -223,8 +235,8 @@ int main(int argc, char** argv) {
     const size_t n = std::min<size_t>(args.inputs, rows.size());
     for (size_t i = 0; i < n; ++i) {
       const auto& row = rows[i * rows.size() / n];
-      Case c{row.file, std::vector<uint8_t>(in_bytes), {}, {}};
-      testing::FillInput(ParseKind(args.input_kind), ReadFile(args.input_dir + "/" + row.file), c.input.data());
+      Case c{row.file, ReadFile(args.input_dir + "/" + row.file), std::vector<uint8_t>(in_bytes), {}, {}};
+      testing::FillInput(ParseKind(args.input_kind), c.frame, c.input.data());
       for (double v : row.values) c.golden.push_back(static_cast<int>(v));
       cases.push_back(std::move(c));
     }
@@ -236,20 +248,23 @@ int main(int argc, char** argv) {
     std::sort(files.begin(), files.end());
     for (size_t i = 0; i < files.size() && static_cast<int>(cases.size()) + 1 < args.inputs; ++i) {
       const std::string& f = files[i * files.size() / (args.inputs - 1)];
-      Case c{fs::path(f).filename().string(), std::vector<uint8_t>(in_bytes), {}, {}};
-      testing::FillInput(ParseKind(args.input_kind), ReadFile(f), c.input.data());
+      Case c{fs::path(f).filename().string(), ReadFile(f), std::vector<uint8_t>(in_bytes), {}, {}};
+      testing::FillInput(ParseKind(args.input_kind), c.frame, c.input.data());
       cases.push_back(std::move(c));
     }
     // Synthetic tensors fill up the count (xorshift32, seed 1 + case index).
     for (uint32_t s = 1; static_cast<int>(cases.size()) < args.inputs; ++s) {
-      Case c{"xorshift" + std::to_string(s), std::vector<uint8_t>(in_bytes), {}, {}};
+      // A frame of random bytes, fed like an image (--input-kind).
+      Case c{"xorshift" + std::to_string(s), std::vector<uint8_t>(in_bytes * (args.input_kind == "gray" ? 3 : 1)),
+             std::vector<uint8_t>(in_bytes), {}, {}};
       uint32_t x = s * 2654435761u;
-      for (auto& b : c.input) {
+      for (auto& b : c.frame) {
         x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
         b = static_cast<uint8_t>(x);
       }
+      testing::FillInput(ParseKind(args.input_kind), c.frame, c.input.data());
       cases.push_back(std::move(c));
     }
   }
@@ -276,16 +291,22 @@ int main(int argc, char** argv) {
   {
     mcu::JobHeader h{};
     std::memcpy(h.magic, mcu::kJobMagic, sizeof(h.magic));
+    // The runner gets the model and input tensors; the example (model built in) frames.
+    const size_t item = args.example ? cases[0].frame.size() : in_bytes;
     h.model_offset = 64;
-    h.model_bytes = static_cast<uint32_t>(model_bytes.size());
+    h.model_bytes = args.example ? 0 : static_cast<uint32_t>(model_bytes.size());
     h.input_offset = (h.model_offset + h.model_bytes + 15) / 16 * 16;
-    h.input_bytes = static_cast<uint32_t>(in_bytes);
+    h.input_bytes = static_cast<uint32_t>(item);
     h.num_inputs = static_cast<uint32_t>(cases.size());
     h.flags = args.reference ? uint32_t{mcu::kJobRunReference} : 0u;
-    std::vector<uint8_t> blob(h.input_offset + in_bytes * cases.size());
+    std::vector<uint8_t> blob(h.input_offset + item * cases.size());
     std::memcpy(blob.data(), &h, sizeof(h));
-    std::memcpy(blob.data() + h.model_offset, model_bytes.data(), model_bytes.size());
-    for (size_t i = 0; i < cases.size(); ++i) std::memcpy(blob.data() + h.input_offset + i * in_bytes, cases[i].input.data(), in_bytes);
+    if (!args.example) std::memcpy(blob.data() + h.model_offset, model_bytes.data(), model_bytes.size());
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const std::vector<uint8_t>& bytes = args.example ? cases[i].frame : cases[i].input;
+      if (bytes.size() != item) Die(cases[i].name + ": frames must all have the same size");
+      std::memcpy(blob.data() + h.input_offset + i * item, bytes.data(), item);
+    }
     std::ofstream out(job_path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(blob.data()), static_cast<std::streamsize>(blob.size()));
     if (!out) Die(job_path + ": cannot write");
@@ -310,6 +331,25 @@ int main(int argc, char** argv) {
   if (exit_code != 0 || !r.done) {
     std::cerr << "mcu_check: the firmware did not finish (exit status " << exit_code << "); its output:\n" << text << "\n";
     return 1;
+  }
+
+  if (args.example) {
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const auto& out = cases[i].expected;
+      const int person = static_cast<int8_t>(out[1]) > static_cast<int8_t>(out[0]) ? 1 : 0;
+      const int score = static_cast<int8_t>(out[1]) + 128;
+      const auto got = r.decisions.find(static_cast<int>(i));
+      if (got == r.decisions.end() || got->second != std::make_pair(person, score)) {
+        std::cerr << cases[i].name << ": example decided " << (got == r.decisions.end() ? std::string("nothing")
+                                                                                          : std::to_string(got->second.first) + " score " +
+                                                                                                std::to_string(got->second.second))
+                  << ", host " << person << " score " << score << "\n";
+        ++failures;
+      }
+    }
+    std::printf("%s example: %zu frames, %s\n", args.machine.c_str(), cases.size(),
+                failures ? "FAILED" : "every decision equal to the host's");
+    return failures ? 1 : 0;
   }
 
   // Compare every byte.
