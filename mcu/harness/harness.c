@@ -79,16 +79,20 @@ uint64_t pcls_calibration_ticks(uint32_t iterations) {
 /* ---- stack high-water ------------------------------------------------------------ */
 #define STACK_PATTERN 0x5AC0FFEEu
 
+static const uint32_t* g_painted_from = 0;  /* the caller's stack pointer when painting */
+
 void pcls_stack_paint(void) {
   uint32_t* sp;
   __asm__ volatile("mov %0, sp" : "=r"(sp));
+  /* Everything below this function's own frame; its caller's frame is at or above sp. */
   for (uint32_t* p = __stack_limit; p < sp - 16; ++p) *p = STACK_PATTERN;
+  g_painted_from = sp;
 }
 
 size_t pcls_stack_used(void) {
   const uint32_t* p = __stack_limit;
-  while (p < __stack_top && *p == STACK_PATTERN) ++p;
-  return (size_t)((const uint8_t*)__stack_top - (const uint8_t*)p);
+  while (p < g_painted_from && *p == STACK_PATTERN) ++p;
+  return (size_t)((const uint8_t*)g_painted_from - (const uint8_t*)p);
 }
 
 size_t pcls_stack_size(void) { return (size_t)((const uint8_t*)__stack_top - (const uint8_t*)__stack_limit); }

@@ -26,7 +26,9 @@ uint64_t pcls_ticks(void);
 uint64_t pcls_calibration_ticks(uint32_t iterations);
 
 /* Fills the unused part of the stack (below the caller's frame) with a pattern;
-   pcls_stack_used() then gives the deepest stack use since, in bytes from the top. */
+   pcls_stack_used() then gives the deepest stack use since, in bytes below the stack
+   pointer at the time of painting: what the calls made after painting needed (within
+   a few bytes of pcls_stack_paint's own frame). */
 void pcls_stack_paint(void);
 size_t pcls_stack_used(void);
 size_t pcls_stack_size(void);

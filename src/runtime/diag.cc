@@ -9,22 +9,23 @@ namespace personcls {
 bool Diag::Fail(const char* format, ...) {
   va_list args;
   va_start(args, format);
-  std::vsnprintf(text_, kCapacity, format, args);
+  std::vsnprintf(text_, capacity_, format, args);
   va_end(args);
   failed_ = true;
   return false;
 }
 
 bool Diag::Prefix(const char* format, ...) {
-  char prefix[kCapacity];
+  char prefix[64];  // "operator 123 (DEPTHWISE_CONV_2D): " and the like
   va_list args;
   va_start(args, format);
-  const int n = std::vsnprintf(prefix, kCapacity, format, args);
+  const int n = std::vsnprintf(prefix, sizeof(prefix), format, args);
   va_end(args);
-  if (n > 0) {
-    const size_t p = static_cast<size_t>(n) < kCapacity ? static_cast<size_t>(n) : kCapacity - 1;
+  if (n > 0 && capacity_ > 1) {
+    size_t p = static_cast<size_t>(n) < sizeof(prefix) ? static_cast<size_t>(n) : sizeof(prefix) - 1;
+    if (p > capacity_ - 1) p = capacity_ - 1;
     const size_t m = std::strlen(text_);
-    const size_t keep = m < kCapacity - 1 - p ? m : kCapacity - 1 - p;
+    const size_t keep = m < capacity_ - 1 - p ? m : capacity_ - 1 - p;
     std::memmove(text_ + p, text_, keep);
     std::memcpy(text_, prefix, p);
     text_[p + keep] = '\0';

@@ -18,9 +18,16 @@
 
 namespace personcls {
 
+// Writes into a buffer it does not own (so that firmware can point it at memory it keeps
+// anyway, e.g. MicroInterpreter's error text, instead of using stack); capacity 0 keeps
+// nothing. DiagText owns one.
 class Diag {
  public:
-  static constexpr size_t kCapacity = 240;  // longer messages are cut
+  static constexpr size_t kCapacity = 240;  // DiagText's size; longer messages are cut
+
+  Diag(char* buffer, size_t capacity) : text_(capacity ? buffer : empty_), capacity_(capacity ? capacity : 1) { text_[0] = '\0'; }
+  Diag(const Diag&) = delete;
+  Diag& operator=(const Diag&) = delete;
 
   // Formats the message and returns false: `return d.Fail("...", x);`. printf syntax, but
   // only int, long and string arguments: newlib-nano's printf (firmware) has no floating
@@ -38,8 +45,18 @@ class Diag {
   }
 
  private:
-  char text_[kCapacity] = {};
+  char* text_;
+  size_t capacity_;
   bool failed_ = false;
+  char empty_[1] = {};
+};
+
+class DiagText : public Diag {
+ public:
+  DiagText() : Diag(buffer_, sizeof(buffer_)) {}
+
+ private:
+  char buffer_[kCapacity];
 };
 
 // "[1,96,96,3]" for up to 6 dims, in a buffer that lives as long as the object (use it

@@ -12,7 +12,7 @@ uintptr_t AlignUp(uintptr_t v, uintptr_t a) { return (v + a - 1) / a * a; }
 MicroTensor Describe(const Runtime& rt, int t) {
   MicroTensor m;
   TensorView v;
-  Diag unused;
+  Diag unused(nullptr, 0);  // cannot fail: Init() read every tensor
   rt.model().ReadTensor(t, v, unused);
   m.data = rt.tensor_data(t);
   m.bytes = static_cast<size_t>(v.num_bytes());
@@ -32,12 +32,7 @@ bool MicroInterpreter::Init(const void* model, size_t model_bytes, void* arena, 
                             size_t prepared_bytes, MicroKernels kernels) {
   runtime_ = nullptr;
   arena_used_ = prepared_used_ = 0;
-  Diag d;
-  auto fail = [&]() {
-    std::strncpy(error_, d.message(), sizeof(error_) - 1);
-    error_[sizeof(error_) - 1] = '\0';
-    return false;
-  };
+  Diag d(error_, sizeof(error_));  // messages go straight to error_: no copy, no stack
   // Without a prepared-data buffer, prepared data fills the front of the arena.
   const bool shared = prepared == nullptr;
   BufferAllocator allocator(shared ? arena : prepared, shared ? arena_bytes : prepared_bytes);
@@ -48,7 +43,7 @@ bool MicroInterpreter::Init(const void* model, size_t model_bytes, void* arena, 
     if (allocator.wanted() > allocator.capacity())
       d.Fail("%s buffer of %lu bytes too small for the prepared data (needs more than %lu)", shared ? "arena" : "prepared-data",
              static_cast<unsigned long>(allocator.capacity()), static_cast<unsigned long>(allocator.wanted()));
-    return fail();
+    return false;
   }
   prepared_used_ = allocator.used();
 
@@ -59,19 +54,16 @@ bool MicroInterpreter::Init(const void* model, size_t model_bytes, void* arena, 
   // The planner's temporary tables go into the (still unused) arena.
   if (rt->plan_temp_bytes() > available)
     return d.Fail("arena of %lu bytes too small (planning alone needs %lu)", static_cast<unsigned long>(available),
-                  static_cast<unsigned long>(rt->plan_temp_bytes())),
-           fail();
+                  static_cast<unsigned long>(rt->plan_temp_bytes()));
   rt->Plan(reinterpret_cast<void*>(aligned));
   if (rt->arena_bytes() > available)
     return d.Fail("arena of %lu bytes too small: the model needs %lu (+%lu of prepared data)", static_cast<unsigned long>(arena_bytes),
                   static_cast<unsigned long>(rt->arena_bytes() + (aligned - reinterpret_cast<uintptr_t>(arena))),
-                  static_cast<unsigned long>(prepared_used_)),
-           fail();
+                  static_cast<unsigned long>(prepared_used_));
   rt->SetArena(reinterpret_cast<void*>(aligned));
   std::memset(reinterpret_cast<void*>(aligned), 0, rt->arena_bytes());
   arena_used_ = rt->arena_bytes() + (aligned - reinterpret_cast<uintptr_t>(arena));
   runtime_ = rt;
-  error_[0] = '\0';
   return true;
 }
 

@@ -111,7 +111,7 @@ void Runtime::Plan(void* temp) {
   auto* requests = reinterpret_cast<BufferRequest*>(p);
   auto* offsets = reinterpret_cast<size_t*>(p + n * sizeof(BufferRequest));
   auto* placed = reinterpret_cast<bool*>(p + n * (sizeof(BufferRequest) + sizeof(size_t)));
-  Diag unused;
+  Diag unused(nullptr, 0);  // cannot fail: Create() read every tensor
   TensorView v;
   for (size_t t = 0; t < nt; ++t) {
     requests[t] = BufferRequest{0, -1, -1};

@@ -6,7 +6,7 @@
 //   mcu_check --qemu qemu-system-arm --machine mps2-an386 --firmware mcu_runner.elf
 //             --job-addr 0x21000000 --systick-hz 25000000 --model default|M.tflite
 //             [--golden G.csv --input-dir DIR --input-kind rgb|gray|raw] [--inputs N]
-//             [--reference] [--report R.json] [--work DIR] [--timeout S] [--example]
+//             [--reference] [--report R.json] [--work DIR] [--timeout S] [--example] [--markdown]
 //
 // Expected outputs: the host Interpreter's (reference kernels), computed now; with
 // --golden also the golden file's values (TFLite Micro's reference kernels), which the
@@ -17,6 +17,7 @@
 // --example: the firmware is the example (examples/cortex-m), which has the model built
 // in: the job carries raw RGB frames instead of model and tensors (--input-kind rgb), and
 // each printed decision (top class and Person score) must equal the host's.
+// --markdown: also print one row of bench/RESULTS.md's table (bench/mcu/run.sh).
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -56,6 +57,7 @@ struct Args {
   int timeout = 300;
   bool reference = false;
   bool example = false;
+  bool markdown = false;
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -86,6 +88,7 @@ Args ParseArgs(int argc, char** argv) {
     else if (k == "--work") a.work = next();
     else if (k == "--timeout") a.timeout = std::stoi(next());
     else if (k == "--example") a.example = true;
+    else if (k == "--markdown") a.markdown = true;
     else Die("unknown argument " + k);
   }
   if (a.machine.empty() || a.firmware.empty() || !a.job_addr || a.systick_hz <= 0)
@@ -408,6 +411,28 @@ int main(int argc, char** argv) {
   if (std::fabs(calibration - instructions_per_tick) > 0.01 * instructions_per_tick) {
     std::cerr << "calibration: " << calibration << " instructions per tick, expected " << instructions_per_tick << "\n";
     ++failures;
+  }
+  if (args.markdown && r.runs.count("fast")) {
+    auto per_inference = [&](const std::string& kernels) {
+      double sum = 0;
+      for (const auto& [index, run] : r.runs.at(kernels)) sum += instructions(run.ticks);
+      return sum / static_cast<double>(r.runs.at(kernels).size());
+    };
+    const double fast = per_inference("fast");
+    const auto& init = r.init.at("fast");
+    unsigned long stack = init.at("stack");
+    for (const auto& [index, run] : r.runs.at("fast")) stack = std::max(stack, run.stack);
+    std::string ref_cells = "| – | – | – ";
+    if (r.runs.count("ref")) {
+      const double ref = per_inference("ref");
+      char buf[128];
+      std::snprintf(buf, sizeof(buf), "| %.2f M | %.2f | %.1fx ", ref / 1e6, ref / static_cast<double>(macs), ref / fast);
+      ref_cells = buf;
+    }
+    const std::string name = args.model == "default" ? "default model" : fs::path(args.model).stem().string();
+    std::printf("MARKDOWN | %s | %s | %.2f M | %.2f M | %.3f %s| %lu | %lu | %lu | %lu |\n", args.machine.c_str(), name.c_str(),
+                static_cast<double>(macs) / 1e6, fast / 1e6, fast / static_cast<double>(macs), ref_cells.c_str(), init.at("arena"),
+                init.at("prepared"), stack, init.at("arena") + init.at("prepared") + stack);
   }
   if (!args.report.empty()) {
     nlohmann::json ops = nlohmann::json::array();

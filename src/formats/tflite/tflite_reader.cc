@@ -35,7 +35,7 @@ TensorDesc ToDesc(const TensorView& v, Graph& graph) {
 }  // namespace
 
 Expected<Graph> ReadTflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& name) {
-  Diag d;
+  DiagText d;
   TfliteModel model;
   if (!model.Init(bytes->data(), bytes->size(), d)) return Fail(name, d.message());
 

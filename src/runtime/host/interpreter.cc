@@ -112,7 +112,7 @@ Expected<std::unique_ptr<Interpreter>> Interpreter::Create(std::shared_ptr<const
   RuntimeOptions ro;
   ro.use_fast = options.kernels == KernelSet::kFast;
   ro.fast_factory = ro.use_fast ? &impl->fast : nullptr;
-  Diag d;
+  DiagText d;
   impl->runtime = Runtime::Create(impl->flatbuffer.data(), impl->flatbuffer.size(), impl->prepared, ro, d);
   if (!impl->runtime) return Status::Error(d.message());
   Runtime& rt = *impl->runtime;
