@@ -19,6 +19,7 @@
 // each printed decision (top class and Person score) must equal the host's.
 // --markdown: also print one row of bench/RESULTS.md's table (bench/mcu/run.sh).
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -288,9 +289,10 @@ int main(int argc, char** argv) {
 
   // The job.
   fs::create_directories(args.work);
-  // One file per model: tests of the same board run in parallel.
+  // One file per run (tests of the same board run in parallel), removed afterwards.
   const std::string stem = args.model == "default" ? "default" : fs::path(args.model).stem().string();
-  const std::string job_path = (fs::path(args.work) / ("job-" + stem + ".bin")).string();
+  const std::string job_path =
+      (fs::path(args.work) / ("job-" + stem + (args.example ? "-example-" : "-") + std::to_string(getpid()) + ".bin")).string();
   {
     mcu::JobHeader h{};
     std::memcpy(h.magic, mcu::kJobMagic, sizeof(h.magic));
@@ -329,6 +331,8 @@ int main(int argc, char** argv) {
   size_t got;
   while ((got = fread(buf, 1, sizeof(buf), pipe)) > 0) text.append(buf, got);
   const int status = pclose(pipe);
+  std::error_code ignored;
+  fs::remove(job_path, ignored);
   const int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   const Report r = Parse(text);
   if (exit_code != 0 || !r.done) {
