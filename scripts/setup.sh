@@ -20,6 +20,13 @@ PACKAGES=(
   libxnnpack-dev libpthreadpool-dev  # bench/peers: XNNPACK next to personcls (not needed by the CLI)
 )
 
+# The QEMU Cortex-M tests (ctest -R ^mcu_, tests/mcu/) cross-compile the runtime core for
+# bare metal and run it in QEMU: only test builds need these; the main job does not.
+MCU_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
+for arg in "$@"; do
+  [ "$arg" = "-DPERSONCLS_BUILD_TESTS=ON" ] && PACKAGES+=("${MCU_PACKAGES[@]}")
+done
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,12 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "personcls/types.h"
+
 namespace personcls {
-
-enum class DType : uint8_t { kFloat32, kInt8, kUint8, kInt16, kInt32, kInt64 };
-
-const char* DTypeName(DType type);
-size_t DTypeSize(DType type);
 
 struct QuantParams {
   std::vector<float> scale;         // empty: not quantized; 1: per tensor; N: per channel
@@ -42,39 +39,6 @@ struct TensorDesc {
   bool is_constant() const { return data != nullptr; }
   int64_t num_elements() const;
   int64_t num_bytes() const { return num_elements() * static_cast<int64_t>(DTypeSize(dtype)); }
-};
-
-enum class OpType : uint8_t {
-  kAdd,
-  kAveragePool2D,
-  kConv2D,
-  kDepthwiseConv2D,
-  kDequantize,
-  kFullyConnected,
-  kLogistic,
-  kMaxPool2D,
-  kMean,
-  kPad,
-  kQuantize,
-  kReshape,
-  kSoftmax,
-};
-const char* OpTypeName(OpType type);  // TFLite's name, e.g. "CONV_2D"
-
-enum class Activation : uint8_t { kNone, kRelu, kRelu6 };
-enum class Padding : uint8_t { kSame, kValid };
-const char* ActivationName(Activation a);
-
-// Options of every supported op in one flat struct; each op reads the fields it needs.
-struct OpOptions {
-  Padding padding = Padding::kValid;
-  int stride_h = 1, stride_w = 1;
-  int dilation_h = 1, dilation_w = 1;
-  int filter_h = 1, filter_w = 1;  // pooling window
-  int depth_multiplier = 1;
-  Activation activation = Activation::kNone;
-  float softmax_beta = 1.0f;
-  bool keep_dims = false;  // MEAN
 };
 
 struct OpDesc {

@@ -1,7 +1,9 @@
-// Interpreter: runs a Graph.
+// Interpreter: runs a Graph on the PC.
 //
-// Create() validates the graph, prepares every op (all shape and quantization math, weight
-// packing for fast kernels), plans tensor lifetimes into one arena and allocates it once.
+// Create() writes the Graph into a TFLite flatbuffer it owns and runs the portable runtime
+// core on it (the same code as personcls/micro_interpreter.h on a microcontroller):
+// validates the graph, prepares every op (all shape and quantization math, weight packing
+// for the AVX2 kernels), plans tensor lifetimes into one arena and allocates it once.
 // Invoke() then allocates nothing. The Interpreter shares ownership of its Graph; input and
 // output pointers stay valid for the Interpreter's lifetime. Not thread-safe: one Invoke()
 // at a time per Interpreter (create one per thread instead).
@@ -64,8 +66,8 @@ class Interpreter {
   void set_num_threads(int n);
   // Bytes of the single activation arena (tensors and kernel scratch), as planned.
   size_t arena_bytes() const;
-  // Bytes of prepared per-op data that live as long as the Interpreter (requantization
-  // tables, packed weights).
+  // Bytes of prepared data that live as long as the Interpreter (per-op parameters,
+  // requantization tables, tensor table, packed weights of the AVX2 kernels).
   size_t persistent_bytes() const;
   std::vector<OpInfo> op_infos() const;
   int64_t total_macs() const;

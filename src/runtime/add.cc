@@ -2,19 +2,27 @@
 #include <algorithm>
 
 #include "runtime/kernel.h"
+#include "runtime/kernel_params.h"
 #include "runtime/quant_math.h"
 #include "runtime/ref/ref_kernels.h"
 
 namespace personcls {
 namespace {
 
-// Right-aligns `shape` to 4-D and gives each dim the stride it has in `shape`, or 0 where
+struct AddData {
+  ref::BroadcastGeometry g{};
+  ref::S8AddParams p;
+  F32Clamp clamp{0, 0};
+  DType dtype = DType::kFloat32;
+};
+
+// Right-aligns `t`'s shape to 4-D and gives each dim the stride it has in `t`, or 0 where
 // the dim is broadcast.
-bool BroadcastStrides(const std::vector<int32_t>& shape, const int out[4], int64_t strides[4]) {
-  if (shape.size() > 4) return false;
+bool BroadcastStrides(const TensorView& t, const int out[4], int64_t strides[4]) {
+  if (t.rank > 4) return false;
   int dims[4];
-  const size_t lead = 4 - shape.size();
-  for (size_t d = 0; d < 4; ++d) dims[d] = d < lead ? 1 : shape[d - lead];
+  const int lead = 4 - t.rank;
+  for (int d = 0; d < 4; ++d) dims[d] = d < lead ? 1 : t.dims[d - lead];
   int64_t stride = 1;
   for (int d = 3; d >= 0; --d) {
     if (dims[d] != out[d] && dims[d] != 1) return false;
@@ -24,65 +32,60 @@ bool BroadcastStrides(const std::vector<int32_t>& shape, const int out[4], int64
   return true;
 }
 
-class AddKernel : public Kernel {
- public:
-  Status Prepare(const KernelContext& ctx) override {
-    PCLS_RETURN_IF_ERROR(ExpectInputs(ctx, 2, 2));
-    const TensorDesc& a = *ctx.input(0);
-    const TensorDesc& b = *ctx.input(1);
-    const TensorDesc& output = ctx.output(0);
-    if (output.shape.size() > 4) return Status::Error("rank above 4 not supported");
-    const size_t lead = 4 - output.shape.size();
-    for (size_t d = 0; d < 4; ++d) g_.out_shape[d] = d < lead ? 1 : output.shape[d - lead];
-    if (!BroadcastStrides(a.shape, g_.out_shape, g_.a_strides) || !BroadcastStrides(b.shape, g_.out_shape, g_.b_strides))
-      return Status::Error("inputs " + ShapeString(a.shape) + " and " + ShapeString(b.shape) + " do not broadcast to " + ShapeString(output.shape));
-    dtype_ = a.dtype;
-    PCLS_RETURN_IF_ERROR(ExpectType(b, dtype_, "input 2"));
-    PCLS_RETURN_IF_ERROR(ExpectType(output, dtype_, "output"));
-    const Activation act = ctx.op->options.activation;
-    if (dtype_ == DType::kInt8) {
-      PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(a, "input 1"));
-      PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(b, "input 2"));
-      PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(output, "output"));
-      p_.left_shift = 20;
-      p_.input1_offset = -a.quant.zero_point[0];
-      p_.input2_offset = -b.quant.zero_point[0];
-      p_.output_offset = output.quant.zero_point[0];
-      const double twice_max = 2.0 * static_cast<double>(std::max(a.quant.scale[0], b.quant.scale[0]));
-      const double real1 = static_cast<double>(a.quant.scale[0]) / twice_max;
-      const double real2 = static_cast<double>(b.quant.scale[0]) / twice_max;
-      const double real_out = twice_max / (static_cast<double>(1 << p_.left_shift) * static_cast<double>(output.quant.scale[0]));
-      if (real_out >= 1.0) return Status::Error("output scale too small relative to input scales");
-      // All three multipliers are below 1, so their shifts are <= 0 ("SmallerThanOneExp").
-      quant::QuantizeMultiplier(real1, &p_.input1_multiplier, &p_.input1_shift);
-      quant::QuantizeMultiplier(real2, &p_.input2_multiplier, &p_.input2_shift);
-      quant::QuantizeMultiplier(real_out, &p_.output_multiplier, &p_.output_shift);
-      quant::ActivationRangeInt8(act, output.quant.scale[0], output.quant.zero_point[0], &p_.act_min, &p_.act_max);
-    } else if (dtype_ == DType::kFloat32) {
-      quant::ActivationRangeFloat(act, &clamp_.min, &clamp_.max);
-    } else {
-      return Status::Error(std::string("input type ") + DTypeName(dtype_) + " not supported");
-    }
-    return Status::Ok();
+bool PrepareAdd(PrepareContext& ctx, Diag& d) {
+  if (!ExpectInputs(ctx, 2, 2, d)) return false;
+  const TensorView& a = *ctx.input(0);
+  const TensorView& b = *ctx.input(1);
+  const TensorView& output = ctx.output(0);
+  if (output.rank > 4) return d.Fail("rank above 4 not supported");
+  auto* data = ctx.CreateOpData<AddData>(d);
+  if (!data) return false;
+  ref::BroadcastGeometry& g = data->g;
+  const int lead = 4 - output.rank;
+  for (int i = 0; i < 4; ++i) g.out_shape[i] = i < lead ? 1 : output.dims[i - lead];
+  if (!BroadcastStrides(a, g.out_shape, g.a_strides) || !BroadcastStrides(b, g.out_shape, g.b_strides))
+    return d.Fail("inputs %s and %s do not broadcast to %s", a.shape_text().c_str(), b.shape_text().c_str(), output.shape_text().c_str());
+  data->dtype = a.dtype;
+  if (!ExpectType(b, data->dtype, "input 2", d) || !ExpectType(output, data->dtype, "output", d)) return false;
+  const Activation act = ctx.op.options.activation;
+  if (data->dtype == DType::kInt8) {
+    if (!ExpectPerTensorQuant(a, "input 1", d) || !ExpectPerTensorQuant(b, "input 2", d) || !ExpectPerTensorQuant(output, "output", d))
+      return false;
+    ref::S8AddParams& p = data->p;
+    p.left_shift = 20;
+    p.input1_offset = -a.zero_point();
+    p.input2_offset = -b.zero_point();
+    p.output_offset = output.zero_point();
+    const double twice_max = 2.0 * static_cast<double>(std::max(a.scale(), b.scale()));
+    const double real1 = static_cast<double>(a.scale()) / twice_max;
+    const double real2 = static_cast<double>(b.scale()) / twice_max;
+    const double real_out = twice_max / (static_cast<double>(1 << p.left_shift) * static_cast<double>(output.scale()));
+    if (real_out >= 1.0) return d.Fail("output scale too small relative to input scales");
+    // All three multipliers are below 1, so their shifts are <= 0 ("SmallerThanOneExp").
+    quant::QuantizeMultiplier(real1, &p.input1_multiplier, &p.input1_shift);
+    quant::QuantizeMultiplier(real2, &p.input2_multiplier, &p.input2_shift);
+    quant::QuantizeMultiplier(real_out, &p.output_multiplier, &p.output_shift);
+    quant::ActivationRangeInt8(act, output.scale(), output.zero_point(), &p.act_min, &p.act_max);
+    ctx.kernel_name = "s8_add_ref";
+  } else if (data->dtype == DType::kFloat32) {
+    quant::ActivationRangeFloat(act, &data->clamp.min, &data->clamp.max);
+    ctx.kernel_name = "f32_add_ref";
+  } else {
+    return d.Fail("input type %s not supported", DTypeName(data->dtype));
   }
+  return true;
+}
 
-  void Eval(const KernelBuffers& b) override {
-    if (dtype_ == DType::kInt8)
-      ref::s8_add(g_, p_, b.in<int8_t>(0), b.in<int8_t>(1), b.out<int8_t>(0));
-    else
-      ref::f32_add(g_, clamp_, b.in<float>(0), b.in<float>(1), b.out<float>(0));
-  }
-  std::string name() const override { return dtype_ == DType::kInt8 ? "s8_add_ref" : "f32_add_ref"; }
-
- private:
-  ref::BroadcastGeometry g_{};
-  ref::S8AddParams p_;
-  F32Clamp clamp_{0, 0};
-  DType dtype_ = DType::kFloat32;
-};
+void EvalAdd(const void* op_data, const EvalContext& e) {
+  const auto& p = *static_cast<const AddData*>(op_data);
+  if (p.dtype == DType::kInt8)
+    ref::s8_add(p.g, p.p, e.in<int8_t>(0), e.in<int8_t>(1), e.out<int8_t>(0));
+  else
+    ref::f32_add(p.g, p.clamp, e.in<float>(0), e.in<float>(1), e.out<float>(0));
+}
 
 }  // namespace
 
-std::unique_ptr<Kernel> MakeAddKernel() { return std::make_unique<AddKernel>(); }
+extern const OpKernel kAddKernel{PrepareAdd, EvalAdd};
 
 }  // namespace personcls

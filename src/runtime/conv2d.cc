@@ -1,36 +1,41 @@
-// CONV_2D: shape checks; arithmetic and dispatch are in ConvLikeKernel (conv_common).
+// CONV_2D: shape checks; arithmetic and dispatch are shared with DEPTHWISE_CONV_2D
+// (conv_common).
 #include "runtime/conv_common.h"
 #include "runtime/ref/ref_kernels.h"
 
 namespace personcls {
 namespace {
 
-const ConvKernelFunctions kConv2DFunctions{ref::s8_conv2d,    ref::f32_conv2d,  MakeFastS8Conv2d,
-                                           MakeFastF32Conv2d, "s8_conv2d_ref", "f32_conv2d_ref"};
+const ConvKernelFunctions kConv2DFunctions{ref::s8_conv2d,
+                                           ref::f32_conv2d,
+                                           &FastKernelFactory::S8Conv2d,
+                                           &FastKernelFactory::F32Conv2d,
+                                           SelectMcuS8Conv2d,
+                                           "s8_conv2d_ref",
+                                           "f32_conv2d_ref"};
 
-class Conv2DKernel : public ConvLikeKernel {
- public:
-  Conv2DKernel() : ConvLikeKernel(kConv2DFunctions) {}
-
-  Status Prepare(const KernelContext& ctx) override {
-    PCLS_RETURN_IF_ERROR(ExpectInputs(ctx, 2, 3));
-    const TensorDesc& input = *ctx.input(0);
-    const TensorDesc& filter = *ctx.input(1);
-    const TensorDesc& output = ctx.output(0);
-    PCLS_RETURN_IF_ERROR(ExpectRank(filter, 4, "filter"));
-    if (!filter.is_constant()) return Status::Error("filter must be constant");
-    PCLS_RETURN_IF_ERROR(PrepareSpatialGeometry(input, output, filter.shape[1], filter.shape[2], ctx.op->options, g_, ctx.folded_padding));
-    if (filter.shape[3] != g_.in_c)
-      return Status::Error("filter " + ShapeString(filter.shape) + " does not match input channels " + std::to_string(g_.in_c) +
-                           " (grouped convolution not supported)");
-    if (filter.shape[0] != g_.out_c) return Status::Error("filter " + ShapeString(filter.shape) + " does not match output " + ShapeString(output.shape));
-    macs_ = int64_t{g_.batch} * g_.out_h * g_.out_w * g_.out_c * g_.k_h * g_.k_w * g_.in_c;
-    return PrepareArithmetic(ctx, filter, ctx.input(2));
-  }
-};
+bool PrepareConv2D(PrepareContext& ctx, Diag& d) {
+  if (!ExpectInputs(ctx, 2, 3, d)) return false;
+  const TensorView& input = *ctx.input(0);
+  const TensorView& filter = *ctx.input(1);
+  const TensorView& output = ctx.output(0);
+  if (!ExpectRank(filter, 4, "filter", d)) return false;
+  if (!filter.is_constant()) return d.Fail("filter must be constant");
+  ConvOpData* data = ctx.CreateOpData<ConvOpData>(d);
+  if (!data) return false;
+  data->fns = &kConv2DFunctions;
+  ConvGeometry& g = data->g;
+  if (!PrepareSpatialGeometry(input, output, filter.dims[1], filter.dims[2], ctx.op.options, g, d, ctx.folded_padding)) return false;
+  if (filter.dims[3] != g.in_c)
+    return d.Fail("filter %s does not match input channels %d (grouped convolution not supported)", filter.shape_text().c_str(), g.in_c);
+  if (filter.dims[0] != g.out_c)
+    return d.Fail("filter %s does not match output %s", filter.shape_text().c_str(), output.shape_text().c_str());
+  ctx.macs = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * g.k_h * g.k_w * g.in_c;
+  return PrepareConvArithmetic(ctx, *data, filter, ctx.input(2), d);
+}
 
 }  // namespace
 
-std::unique_ptr<Kernel> MakeConv2DKernel() { return std::make_unique<Conv2DKernel>(); }
+extern const OpKernel kConv2DKernel{PrepareConv2D, EvalConv};
 
 }  // namespace personcls

@@ -1,4 +1,7 @@
-// Fast (SIMD, multi-threaded) implementations of the heavy ops, chosen at prepare time.
+// Fast (SIMD, multi-threaded) host implementations of the heavy ops, chosen at prepare
+// time. These are the PC's kernels (src/runtime/x86/, heap-allocated, packed weights); the
+// portable core reaches them only through a FastKernelFactory the PC Interpreter passes
+// in. Microcontroller kernels are compiled in per ISA instead (runtime/mcu_kernels.h).
 //
 // A Make* function returns nullptr when no fast kernel fits (CPU without AVX2/FMA, a
 // geometry the fast kernels do not cover); the op then runs its reference kernel. A
@@ -26,6 +29,24 @@ class FastKernel {
   virtual size_t scratch_bytes() const { return 0; }
   virtual size_t persistent_bytes() const = 0;
   virtual std::string name() const = 0;
+};
+
+// Supplies host fast kernels to the runtime core at prepare time. Each call returns a
+// kernel the factory owns (alive as long as the factory) plus its name, or {nullptr, ""}
+// when no fast kernel fits; the op then runs its reference kernel.
+struct FastKernelChoice {
+  FastKernel* kernel = nullptr;
+  const char* name = "";  // owned by the factory
+};
+class FastKernelFactory {
+ public:
+  virtual FastKernelChoice S8Conv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) = 0;
+  virtual FastKernelChoice F32Conv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) = 0;
+  virtual FastKernelChoice S8DwConv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) = 0;
+  virtual FastKernelChoice F32DwConv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) = 0;
+
+ protected:
+  ~FastKernelFactory() = default;
 };
 
 // True when the CPU (and OS) support AVX2 and FMA.

@@ -3,71 +3,64 @@
 namespace personcls {
 
 // Defined in the per-op files (src/runtime/<op>.cc).
-std::unique_ptr<Kernel> MakeAddKernel();
-std::unique_ptr<Kernel> MakeAveragePool2DKernel();
-std::unique_ptr<Kernel> MakeConv2DKernel();
-std::unique_ptr<Kernel> MakeDepthwiseConv2DKernel();
-std::unique_ptr<Kernel> MakeDequantizeKernel();
-std::unique_ptr<Kernel> MakeFullyConnectedKernel();
-std::unique_ptr<Kernel> MakeLogisticKernel();
-std::unique_ptr<Kernel> MakeMaxPool2DKernel();
-std::unique_ptr<Kernel> MakeMeanKernel();
-std::unique_ptr<Kernel> MakePadKernel();
-std::unique_ptr<Kernel> MakeQuantizeKernel();
-std::unique_ptr<Kernel> MakeReshapeKernel();
-std::unique_ptr<Kernel> MakeSoftmaxKernel();
+extern const OpKernel kAddKernel;
+extern const OpKernel kAveragePool2DKernel;
+extern const OpKernel kConv2DKernel;
+extern const OpKernel kDepthwiseConv2DKernel;
+extern const OpKernel kDequantizeKernel;
+extern const OpKernel kFullyConnectedKernel;
+extern const OpKernel kLogisticKernel;
+extern const OpKernel kMaxPool2DKernel;
+extern const OpKernel kMeanKernel;
+extern const OpKernel kPadKernel;
+extern const OpKernel kQuantizeKernel;
+extern const OpKernel kReshapeKernel;
+extern const OpKernel kSoftmaxKernel;
 
-std::unique_ptr<Kernel> CreateKernel(OpType type) {
+const OpKernel& KernelFor(OpType type) {
   switch (type) {
-    case OpType::kAdd: return MakeAddKernel();
-    case OpType::kAveragePool2D: return MakeAveragePool2DKernel();
-    case OpType::kConv2D: return MakeConv2DKernel();
-    case OpType::kDepthwiseConv2D: return MakeDepthwiseConv2DKernel();
-    case OpType::kDequantize: return MakeDequantizeKernel();
-    case OpType::kFullyConnected: return MakeFullyConnectedKernel();
-    case OpType::kLogistic: return MakeLogisticKernel();
-    case OpType::kMaxPool2D: return MakeMaxPool2DKernel();
-    case OpType::kMean: return MakeMeanKernel();
-    case OpType::kPad: return MakePadKernel();
-    case OpType::kQuantize: return MakeQuantizeKernel();
-    case OpType::kReshape: return MakeReshapeKernel();
-    case OpType::kSoftmax: return MakeSoftmaxKernel();
+    case OpType::kAdd: return kAddKernel;
+    case OpType::kAveragePool2D: return kAveragePool2DKernel;
+    case OpType::kConv2D: return kConv2DKernel;
+    case OpType::kDepthwiseConv2D: return kDepthwiseConv2DKernel;
+    case OpType::kDequantize: return kDequantizeKernel;
+    case OpType::kFullyConnected: return kFullyConnectedKernel;
+    case OpType::kLogistic: return kLogisticKernel;
+    case OpType::kMaxPool2D: return kMaxPool2DKernel;
+    case OpType::kMean: return kMeanKernel;
+    case OpType::kPad: return kPadKernel;
+    case OpType::kQuantize: return kQuantizeKernel;
+    case OpType::kReshape: return kReshapeKernel;
+    case OpType::kSoftmax: return kSoftmaxKernel;
   }
-  return nullptr;
+  return kAddKernel;  // unreachable: every OpType is listed
 }
 
-std::string ShapeString(const std::vector<int32_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
+bool ExpectInputs(const PrepareContext& ctx, int min, int max, Diag& d) {
+  const int present = ctx.num_inputs;
+  if (present < min || present > max) {
+    if (min == max) return d.Fail("expects %d inputs, has %d", min, present);
+    return d.Fail("expects %d..%d inputs, has %d", min, max, present);
+  }
+  for (int i = 0; i < min; ++i)
+    if (!ctx.input(i)) return d.Fail("required input %d is missing", i);
+  if (ctx.num_outputs != 1) return d.Fail("expects 1 output, has %d", ctx.num_outputs);
+  return true;
 }
 
-Status ExpectInputs(const KernelContext& ctx, size_t min, size_t max) {
-  size_t present = ctx.inputs.size();
-  if (present < min || present > max)
-    return Status::Error("expects " + std::to_string(min) + (min == max ? "" : ".." + std::to_string(max)) + " inputs, has " +
-                         std::to_string(present));
-  for (size_t i = 0; i < min; ++i)
-    if (!ctx.inputs[i]) return Status::Error("required input " + std::to_string(i) + " is missing");
-  if (ctx.outputs.size() != 1) return Status::Error("expects 1 output, has " + std::to_string(ctx.outputs.size()));
-  return Status::Ok();
+bool ExpectType(const TensorView& t, DType type, const char* what, Diag& d) {
+  if (t.dtype != type) return d.Fail("%s must be %s, is %s", what, DTypeName(type), DTypeName(t.dtype));
+  return true;
 }
 
-Status ExpectType(const TensorDesc& t, DType type, const char* what) {
-  if (t.dtype != type)
-    return Status::Error(std::string(what) + " must be " + DTypeName(type) + ", is " + DTypeName(t.dtype));
-  return Status::Ok();
+bool ExpectRank(const TensorView& t, int rank, const char* what, Diag& d) {
+  if (t.rank != rank) return d.Fail("%s must have rank %d, has shape %s", what, rank, t.shape_text().c_str());
+  return true;
 }
 
-Status ExpectRank(const TensorDesc& t, size_t rank, const char* what) {
-  if (t.shape.size() != rank)
-    return Status::Error(std::string(what) + " must have rank " + std::to_string(rank) + ", has shape " + ShapeString(t.shape));
-  return Status::Ok();
-}
-
-Status ExpectPerTensorQuant(const TensorDesc& t, const char* what) {
-  if (t.quant.scale.size() != 1) return Status::Error(std::string(what) + " needs per-tensor quantization");
-  return Status::Ok();
+bool ExpectPerTensorQuant(const TensorView& t, const char* what, Diag& d) {
+  if (t.num_scales != 1) return d.Fail("%s needs per-tensor quantization", what);
+  return true;
 }
 
 }  // namespace personcls

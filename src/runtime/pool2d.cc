@@ -6,64 +6,65 @@
 namespace personcls {
 namespace {
 
-class Pool2DKernel : public Kernel {
- public:
-  explicit Pool2DKernel(bool average) : average_(average) {}
-
-  Status Prepare(const KernelContext& ctx) override {
-    PCLS_RETURN_IF_ERROR(ExpectInputs(ctx, 1, 1));
-    const TensorDesc& input = *ctx.input(0);
-    const TensorDesc& output = ctx.output(0);
-    const OpOptions& o = ctx.op->options;
-    PCLS_RETURN_IF_ERROR(PrepareSpatialGeometry(input, output, o.filter_h, o.filter_w, o, g_));
-    if (g_.out_c != g_.in_c) return Status::Error("output channels differ from input channels");
-    // A window entirely in padding has no average (TFLite fails at run time; we refuse here).
-    if (g_.pad_top >= g_.k_h || g_.pad_left >= g_.k_w) return Status::Error("pooling window lies entirely in padding");
-    dtype_ = input.dtype;
-    PCLS_RETURN_IF_ERROR(ExpectType(output, dtype_, "output"));
-    if (dtype_ == DType::kInt8) {
-      PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(input, "input"));
-      PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(output, "output"));
-      if (input.quant.scale[0] != output.quant.scale[0] || input.quant.zero_point[0] != output.quant.zero_point[0])
-        return Status::Error("int8 pooling needs equal input and output quantization");
-      quant::ActivationRangeInt8(o.activation, output.quant.scale[0], output.quant.zero_point[0], &act_min_, &act_max_);
-    } else if (dtype_ == DType::kFloat32) {
-      quant::ActivationRangeFloat(o.activation, &clamp_.min, &clamp_.max);
-    } else {
-      return Status::Error(std::string("input type ") + DTypeName(dtype_) + " not supported");
-    }
-    return Status::Ok();
-  }
-
-  void Eval(const KernelBuffers& b) override {
-    if (dtype_ == DType::kInt8) {
-      if (average_)
-        ref::s8_avgpool2d(g_, act_min_, act_max_, b.in<int8_t>(0), b.out<int8_t>(0));
-      else
-        ref::s8_maxpool2d(g_, act_min_, act_max_, b.in<int8_t>(0), b.out<int8_t>(0));
-    } else {
-      if (average_)
-        ref::f32_avgpool2d(g_, clamp_, b.in<float>(0), b.out<float>(0));
-      else
-        ref::f32_maxpool2d(g_, clamp_, b.in<float>(0), b.out<float>(0));
-    }
-  }
-
-  std::string name() const override {
-    return std::string(dtype_ == DType::kInt8 ? "s8_" : "f32_") + (average_ ? "avgpool2d_ref" : "maxpool2d_ref");
-  }
-
- private:
-  bool average_;
-  ConvGeometry g_;
-  DType dtype_ = DType::kFloat32;
-  int32_t act_min_ = -128, act_max_ = 127;
-  F32Clamp clamp_{0, 0};
+struct Pool2DData {
+  bool average = false;
+  ConvGeometry g;
+  DType dtype = DType::kFloat32;
+  int32_t act_min = -128, act_max = 127;
+  F32Clamp clamp{0, 0};
 };
+
+bool PreparePool2D(PrepareContext& ctx, bool average, Diag& d) {
+  if (!ExpectInputs(ctx, 1, 1, d)) return false;
+  const TensorView& input = *ctx.input(0);
+  const TensorView& output = ctx.output(0);
+  const OpOptions& o = ctx.op.options;
+  auto* p = ctx.CreateOpData<Pool2DData>(d);
+  if (!p) return false;
+  p->average = average;
+  ConvGeometry& g = p->g;
+  if (!PrepareSpatialGeometry(input, output, o.filter_h, o.filter_w, o, g, d)) return false;
+  if (g.out_c != g.in_c) return d.Fail("output channels differ from input channels");
+  // A window entirely in padding has no average (TFLite fails at run time; we refuse here).
+  if (g.pad_top >= g.k_h || g.pad_left >= g.k_w) return d.Fail("pooling window lies entirely in padding");
+  p->dtype = input.dtype;
+  if (!ExpectType(output, p->dtype, "output", d)) return false;
+  if (p->dtype == DType::kInt8) {
+    if (!ExpectPerTensorQuant(input, "input", d) || !ExpectPerTensorQuant(output, "output", d)) return false;
+    if (input.scale() != output.scale() || input.zero_point() != output.zero_point())
+      return d.Fail("int8 pooling needs equal input and output quantization");
+    quant::ActivationRangeInt8(o.activation, output.scale(), output.zero_point(), &p->act_min, &p->act_max);
+    ctx.kernel_name = average ? "s8_avgpool2d_ref" : "s8_maxpool2d_ref";
+  } else if (p->dtype == DType::kFloat32) {
+    quant::ActivationRangeFloat(o.activation, &p->clamp.min, &p->clamp.max);
+    ctx.kernel_name = average ? "f32_avgpool2d_ref" : "f32_maxpool2d_ref";
+  } else {
+    return d.Fail("input type %s not supported", DTypeName(p->dtype));
+  }
+  return true;
+}
+
+bool PrepareAveragePool2D(PrepareContext& ctx, Diag& d) { return PreparePool2D(ctx, true, d); }
+bool PrepareMaxPool2D(PrepareContext& ctx, Diag& d) { return PreparePool2D(ctx, false, d); }
+
+void EvalPool2D(const void* op_data, const EvalContext& e) {
+  const auto& p = *static_cast<const Pool2DData*>(op_data);
+  if (p.dtype == DType::kInt8) {
+    if (p.average)
+      ref::s8_avgpool2d(p.g, p.act_min, p.act_max, e.in<int8_t>(0), e.out<int8_t>(0));
+    else
+      ref::s8_maxpool2d(p.g, p.act_min, p.act_max, e.in<int8_t>(0), e.out<int8_t>(0));
+  } else {
+    if (p.average)
+      ref::f32_avgpool2d(p.g, p.clamp, e.in<float>(0), e.out<float>(0));
+    else
+      ref::f32_maxpool2d(p.g, p.clamp, e.in<float>(0), e.out<float>(0));
+  }
+}
 
 }  // namespace
 
-std::unique_ptr<Kernel> MakeAveragePool2DKernel() { return std::make_unique<Pool2DKernel>(true); }
-std::unique_ptr<Kernel> MakeMaxPool2DKernel() { return std::make_unique<Pool2DKernel>(false); }
+extern const OpKernel kAveragePool2DKernel{PrepareAveragePool2D, EvalPool2D};
+extern const OpKernel kMaxPool2DKernel{PrepareMaxPool2D, EvalPool2D};
 
 }  // namespace personcls

@@ -6,72 +6,76 @@
 namespace personcls {
 namespace {
 
-class QuantizeKernel : public Kernel {
- public:
-  Status Prepare(const KernelContext& ctx) override {
-    PCLS_RETURN_IF_ERROR(ExpectInputs(ctx, 1, 1));
-    const TensorDesc& input = *ctx.input(0);
-    const TensorDesc& output = ctx.output(0);
-    if (input.num_elements() != output.num_elements()) return Status::Error("output size differs from input size");
-    size_ = input.num_elements();
-    PCLS_RETURN_IF_ERROR(ExpectType(output, DType::kInt8, "output"));
-    PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(output, "output"));
-    out_scale_ = output.quant.scale[0];
-    out_zp_ = output.quant.zero_point[0];
-    from_float_ = input.dtype == DType::kFloat32;
-    if (!from_float_) {
-      PCLS_RETURN_IF_ERROR(ExpectType(input, DType::kInt8, "input"));
-      PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(input, "input"));
-      in_zp_ = input.quant.zero_point[0];
-      const double real = static_cast<double>(input.quant.scale[0]) / static_cast<double>(out_scale_);
-      if (!quant::QuantizeModelMultiplier(real, &multiplier_, &shift_))
-        return Status::Error("input/output scale ratio " + std::to_string(real) + " out of range");
-    }
-    return Status::Ok();
-  }
-  void Eval(const KernelBuffers& b) override {
-    if (from_float_)
-      ref::f32_to_s8_quantize(size_, out_scale_, out_zp_, b.in<float>(0), b.out<int8_t>(0));
-    else
-      ref::s8_requantize(size_, in_zp_, out_zp_, multiplier_, shift_, b.in<int8_t>(0), b.out<int8_t>(0));
-  }
-  std::string name() const override { return from_float_ ? "f32_s8_quantize_ref" : "s8_requantize_ref"; }
-
- private:
-  int64_t size_ = 0;
-  bool from_float_ = true;
-  float out_scale_ = 1.0f;
-  int32_t out_zp_ = 0, in_zp_ = 0, multiplier_ = 0;
-  int shift_ = 0;
+struct QuantizeData {
+  int64_t size = 0;
+  bool from_float = true;
+  float out_scale = 1.0f;
+  int32_t out_zp = 0, in_zp = 0, multiplier = 0;
+  int shift = 0;
 };
 
-class DequantizeKernel : public Kernel {
- public:
-  Status Prepare(const KernelContext& ctx) override {
-    PCLS_RETURN_IF_ERROR(ExpectInputs(ctx, 1, 1));
-    const TensorDesc& input = *ctx.input(0);
-    const TensorDesc& output = ctx.output(0);
-    if (input.num_elements() != output.num_elements()) return Status::Error("output size differs from input size");
-    PCLS_RETURN_IF_ERROR(ExpectType(input, DType::kInt8, "input"));
-    PCLS_RETURN_IF_ERROR(ExpectType(output, DType::kFloat32, "output"));
-    PCLS_RETURN_IF_ERROR(ExpectPerTensorQuant(input, "input"));
-    size_ = input.num_elements();
-    scale_ = input.quant.scale[0];
-    zp_ = input.quant.zero_point[0];
-    return Status::Ok();
+bool PrepareQuantize(PrepareContext& ctx, Diag& d) {
+  if (!ExpectInputs(ctx, 1, 1, d)) return false;
+  const TensorView& input = *ctx.input(0);
+  const TensorView& output = ctx.output(0);
+  if (input.num_elements() != output.num_elements()) return d.Fail("output size differs from input size");
+  if (!ExpectType(output, DType::kInt8, "output", d) || !ExpectPerTensorQuant(output, "output", d)) return false;
+  auto* p = ctx.CreateOpData<QuantizeData>(d);
+  if (!p) return false;
+  p->size = input.num_elements();
+  p->out_scale = output.scale();
+  p->out_zp = output.zero_point();
+  p->from_float = input.dtype == DType::kFloat32;
+  ctx.kernel_name = "f32_s8_quantize_ref";
+  if (!p->from_float) {
+    if (!ExpectType(input, DType::kInt8, "input", d) || !ExpectPerTensorQuant(input, "input", d)) return false;
+    p->in_zp = input.zero_point();
+    const double real = static_cast<double>(input.scale()) / static_cast<double>(p->out_scale);
+    if (!quant::QuantizeModelMultiplier(real, &p->multiplier, &p->shift)) return d.Fail("input/output scale ratio out of range");
+    ctx.kernel_name = "s8_requantize_ref";
   }
-  void Eval(const KernelBuffers& b) override { ref::s8_to_f32_dequantize(size_, scale_, zp_, b.in<int8_t>(0), b.out<float>(0)); }
-  std::string name() const override { return "s8_f32_dequantize_ref"; }
+  return true;
+}
 
- private:
-  int64_t size_ = 0;
-  double scale_ = 1.0;
-  int32_t zp_ = 0;
+void EvalQuantize(const void* op_data, const EvalContext& e) {
+  const auto& p = *static_cast<const QuantizeData*>(op_data);
+  if (p.from_float)
+    ref::f32_to_s8_quantize(p.size, p.out_scale, p.out_zp, e.in<float>(0), e.out<int8_t>(0));
+  else
+    ref::s8_requantize(p.size, p.in_zp, p.out_zp, p.multiplier, p.shift, e.in<int8_t>(0), e.out<int8_t>(0));
+}
+
+struct DequantizeData {
+  int64_t size = 0;
+  double scale = 1.0;
+  int32_t zp = 0;
 };
+
+bool PrepareDequantize(PrepareContext& ctx, Diag& d) {
+  if (!ExpectInputs(ctx, 1, 1, d)) return false;
+  const TensorView& input = *ctx.input(0);
+  const TensorView& output = ctx.output(0);
+  if (input.num_elements() != output.num_elements()) return d.Fail("output size differs from input size");
+  if (!ExpectType(input, DType::kInt8, "input", d) || !ExpectType(output, DType::kFloat32, "output", d) ||
+      !ExpectPerTensorQuant(input, "input", d))
+    return false;
+  auto* p = ctx.CreateOpData<DequantizeData>(d);
+  if (!p) return false;
+  p->size = input.num_elements();
+  p->scale = input.scale();
+  p->zp = input.zero_point();
+  ctx.kernel_name = "s8_f32_dequantize_ref";
+  return true;
+}
+
+void EvalDequantize(const void* op_data, const EvalContext& e) {
+  const auto& p = *static_cast<const DequantizeData*>(op_data);
+  ref::s8_to_f32_dequantize(p.size, p.scale, p.zp, e.in<int8_t>(0), e.out<float>(0));
+}
 
 }  // namespace
 
-std::unique_ptr<Kernel> MakeQuantizeKernel() { return std::make_unique<QuantizeKernel>(); }
-std::unique_ptr<Kernel> MakeDequantizeKernel() { return std::make_unique<DequantizeKernel>(); }
+extern const OpKernel kQuantizeKernel{PrepareQuantize, EvalQuantize};
+extern const OpKernel kDequantizeKernel{PrepareDequantize, EvalDequantize};
 
 }  // namespace personcls

@@ -7,31 +7,33 @@
 namespace personcls {
 namespace {
 
-class ReshapeKernel : public Kernel {
- public:
-  Status Prepare(const KernelContext& ctx) override {
-    PCLS_RETURN_IF_ERROR(ExpectInputs(ctx, 1, 2));
-    const TensorDesc& input = *ctx.input(0);
-    const TensorDesc& output = ctx.output(0);
-    if (input.num_elements() != output.num_elements())
-      return Status::Error("cannot reshape " + ShapeString(input.shape) + " to " + ShapeString(output.shape));
-    PCLS_RETURN_IF_ERROR(ExpectType(output, input.dtype, "output"));
-    if (input.dtype == DType::kInt8 && (input.quant.scale != output.quant.scale || input.quant.zero_point != output.quant.zero_point))
-      return Status::Error("int8 RESHAPE needs equal input and output quantization");
-    bytes_ = static_cast<size_t>(input.num_bytes());
-    return Status::Ok();
-  }
-  void Eval(const KernelBuffers& b) override {
-    if (b.outputs[0] != b.inputs[0]) std::memcpy(b.outputs[0], b.inputs[0], bytes_);
-  }
-  std::string name() const override { return "reshape_copy"; }
-
- private:
-  size_t bytes_ = 0;
+struct ReshapeData {
+  size_t bytes = 0;
 };
+
+bool PrepareReshape(PrepareContext& ctx, Diag& d) {
+  if (!ExpectInputs(ctx, 1, 2, d)) return false;
+  const TensorView& input = *ctx.input(0);
+  const TensorView& output = ctx.output(0);
+  if (input.num_elements() != output.num_elements())
+    return d.Fail("cannot reshape %s to %s", input.shape_text().c_str(), output.shape_text().c_str());
+  if (!ExpectType(output, input.dtype, "output", d)) return false;
+  if (input.dtype == DType::kInt8 && !input.SameQuantization(output))
+    return d.Fail("int8 RESHAPE needs equal input and output quantization");
+  auto* data = ctx.CreateOpData<ReshapeData>(d);
+  if (!data) return false;
+  data->bytes = static_cast<size_t>(input.num_bytes());
+  ctx.kernel_name = "reshape_copy";
+  return true;
+}
+
+void EvalReshape(const void* op_data, const EvalContext& e) {
+  const auto& p = *static_cast<const ReshapeData*>(op_data);
+  if (e.outputs[0] != e.inputs[0]) std::memcpy(e.outputs[0], e.inputs[0], p.bytes);
+}
 
 }  // namespace
 
-std::unique_ptr<Kernel> MakeReshapeKernel() { return std::make_unique<ReshapeKernel>(); }
+extern const OpKernel kReshapeKernel{PrepareReshape, EvalReshape};
 
 }  // namespace personcls

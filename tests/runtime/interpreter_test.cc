@@ -460,10 +460,11 @@ TEST(InterpreterErrors, MismatchingShapesNameTheFailingOperator) {
 }
 
 TEST(InterpreterErrors, Int8OpsRejectInconsistentQuantization) {
-  {  // Per-channel filter scales that match neither 1 nor the channel count.
+  {  // Per-channel filter scales that match neither 1 nor the output channel count (here
+     // along the input-channel axis, which the tensor itself allows).
     GraphBuilder b;
     const int in = b.Tensor(DType::kInt8, {1, 3, 3, 2}, {0.02f}, {0});
-    const int w = b.Const<int8_t>(DType::kInt8, {3, 1, 1, 2}, std::vector<int8_t>(6, 1), {0.1f, 0.2f}, {0, 0});
+    const int w = b.Const<int8_t>(DType::kInt8, {3, 1, 1, 2}, std::vector<int8_t>(6, 1), {0.1f, 0.2f}, {0, 0}, 3);
     const int out = b.Tensor(DType::kInt8, {1, 3, 3, 3}, {0.05f}, {0});
     b.Op(OpType::kConv2D, {in, w}, {out}).Inputs({in}).Outputs({out});
     ExpectCreateError(b.Build(), "operator 0 (CONV_2D): ", "2 scales for 3 output channels");

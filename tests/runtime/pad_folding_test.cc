@@ -1,4 +1,4 @@
-// PAD folded into the convolution that reads it (runtime/pad_folding.h): with fast kernels
+// PAD folded into the convolution that reads it (FoldablePad in runtime/runtime.cc): with fast kernels
 // the PAD is gone ("pad_folded") and the outputs equal the reference kernels' run of the
 // unchanged graph (int8 bit for bit, float32 within 1e-5); PADs that cannot be folded keep
 // a kernel (pad_rows) and give the same outputs too.

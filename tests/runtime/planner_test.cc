@@ -1,6 +1,7 @@
-// PlanArena (src/runtime/planner.h): buffers alive at the same time never share memory,
+// PlanArena and PlanBuffers (src/runtime/planner.h): buffers alive at the same time never share memory,
 // buffers with disjoint lifetimes may, offsets are aligned, and plans are deterministic.
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -195,6 +196,13 @@ TEST(PlanArena, SameAsTheFullScan) {
     const MemoryPlan got = PlanArena(requests, alignment), want = ScanPlan(requests, alignment);
     ASSERT_EQ(got.offsets, want.offsets) << "trial " << trial;
     ASSERT_EQ(got.total_bytes, want.total_bytes) << "trial " << trial;
+    // The portable planner of the runtime core (no heap, O(n^2)) makes the same plan.
+    std::vector<size_t> offsets(requests.size() + 1, 7);
+    std::unique_ptr<bool[]> placed(new bool[requests.size() + 1]);
+    const size_t total = PlanBuffers(requests.data(), requests.size(), alignment, offsets.data(), placed.get());
+    offsets.pop_back();
+    ASSERT_EQ(offsets, want.offsets) << "trial " << trial;
+    ASSERT_EQ(total, want.total_bytes) << "trial " << trial;
   }
 }
 

@@ -1,9 +1,10 @@
 // Reads TFLite flatbuffers into a personcls Graph.
 //
-// Every file is run through the FlatBuffers verifier first, then checked semantically
-// (indices in range, shapes sane and without overflow, constant buffers of the right size,
-// quantization parameters consistent, ops and op versions supported). Any failure gives an
-// error Status naming the file; nothing here aborts on bad input.
+// The checks are the runtime core's (runtime/tflite_model.h): the FlatBuffers verifier,
+// then each tensor and op semantically (indices in range, shapes sane and without
+// overflow, constant buffers of the right size, quantization parameters consistent, ops
+// and op versions supported). Any failure gives an error Status naming the file; nothing
+// here aborts on bad input.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +19,5 @@ namespace personcls::tflite_format {
 
 // `bytes` is kept alive by the returned Graph (constant tensors point into it).
 Expected<Graph> ReadTflite(std::shared_ptr<const std::vector<uint8_t>> bytes, const std::string& name);
-
-// Highest op version personcls accepts for each builtin op it runs.
-int MaxSupportedVersion(OpType type);
 
 }  // namespace personcls::tflite_format
