@@ -3,6 +3,7 @@
 // randomized odd shapes and every quantization path, bit for bit. Each case prints
 // nothing unless it fails; the summary line says how many cases ran and which kernels
 // they reached. Seeds: case i uses xorshift32 seeded with i + 1 (printed on failure).
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -86,13 +87,13 @@ void FillBias(Rng& rng, int n, bool huge) {
 
 int g_failures = 0;
 int g_cases = 0;
-char g_reached[8][40];  // kernel names seen
+char g_reached[12][40];  // kernel names seen
 int g_num_reached = 0;
 
 void Reached(const char* name) {
   for (int i = 0; i < g_num_reached; ++i)
     if (std::strcmp(g_reached[i], name) == 0) return;
-  if (g_num_reached < 8) std::strncpy(g_reached[g_num_reached++], name, sizeof(g_reached[0]) - 1);
+  if (g_num_reached < 12) std::strncpy(g_reached[g_num_reached++], name, sizeof(g_reached[0]) - 1);
 }
 
 bool Compare(const char* what, uint32_t seed, int n) {
@@ -199,6 +200,55 @@ void TestFullyConnected(uint32_t seed) {
   if (!Compare(kernel.name, seed, batch * units)) Print("  batch %d depth %d units %d\n", batch, depth, units);
 }
 
+void TestPool(uint32_t seed, bool average) {
+  Rng rng{seed * 3266489917u + 11};
+  ConvGeometry g = RandomGeometry(rng, true);
+  // Pools have no dilation or depth multiplier; sometimes one window over the whole image
+  // (as the global average pool of MobileNets), sometimes wide channel rows.
+  g.dilation_h = g.dilation_w = 1;
+  g.depth_multiplier = 1;
+  if (rng.Chance(30)) g.in_c = rng.Uniform(1, 300);
+  g.out_c = g.in_c;
+  const bool same = rng.Chance(60);
+  if (rng.Chance(15)) {
+    g.k_h = g.in_h;
+    g.k_w = g.in_w;
+  }
+  if (!same && (g.k_h > g.in_h || g.k_w > g.in_w)) {
+    g.in_h = std::max(g.in_h, g.k_h);
+    g.in_w = std::max(g.in_w, g.k_w);
+  }
+  g.out_h = ConvOutputSize(same, g.in_h, g.k_h, g.stride_h, 1);
+  g.out_w = ConvOutputSize(same, g.in_w, g.k_w, g.stride_w, 1);
+  g.pad_top = same ? ConvLeadingPadding(g.stride_h, 1, g.in_h, g.k_h, g.out_h) : 0;
+  g.pad_left = same ? ConvLeadingPadding(g.stride_w, 1, g.in_w, g.k_w, g.out_w) : 0;
+  const int in_n = g.batch * g.in_h * g.in_w * g.in_c;
+  const int out_n = g.batch * g.out_h * g.out_w * g.out_c;
+  if (in_n > kMaxTensor || out_n > kMaxTensor) return;
+  const int act = rng.Uniform(0, 2);  // none, relu-like, relu6-like
+  const int32_t act_min = act == 0 ? -128 : rng.Uniform(-128, 0);
+  const int32_t act_max = act == 2 ? rng.Uniform(act_min, 127) : 127;
+  FillInt8(rng, g_input, in_n);
+  if (rng.Chance(20))  // saturated inputs: the extreme sums and maxima
+    for (int i = 0; i < in_n; ++i) g_input[i] = rng.Chance(50) ? -128 : 127;
+  McuS8Pool kernel;
+  if (!(average ? SelectMcuS8AvgPool2d(g, &kernel) : SelectMcuS8MaxPool2d(g, &kernel))) return;
+  // Windows entirely in padding have no average: the op refuses those models.
+  std::memset(g_expected, 0x55, out_n);
+  if (average) {
+    if (!ref::s8_avgpool2d(g, act_min, act_max, g_input, g_expected)) return;
+  } else {
+    ref::s8_maxpool2d(g, act_min, act_max, g_input, g_expected);
+  }
+  ++g_cases;
+  Reached(kernel.name);
+  std::memset(g_actual, 0x55, out_n + 16);
+  kernel.run(g, act_min, act_max, g_input, g_actual);
+  if (!Compare(kernel.name, seed, out_n))
+    Print("  geometry n%d %dx%dx%d -> %dx%d k%dx%d s%dx%d pad %d,%d act [%ld, %ld]\n", g.batch, g.in_h, g.in_w, g.in_c, g.out_h, g.out_w,
+          g.k_h, g.k_w, g.stride_h, g.stride_w, g.pad_top, g.pad_left, static_cast<long>(act_min), static_cast<long>(act_max));
+}
+
 }  // namespace
 }  // namespace personcls
 
@@ -209,6 +259,8 @@ int main() {
     TestConv(i, false);
     TestConv(i + 100000, true);
     TestFullyConnected(i);
+    TestPool(i + 200000, true);
+    TestPool(i + 300000, false);
   }
   Print("kernel family %s: %d cases, %d failures; kernels reached:", McuKernelFamily(), g_cases, g_failures);
   for (int i = 0; i < g_num_reached; ++i) Print(" %s", g_reached[i]);

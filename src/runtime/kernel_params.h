@@ -19,6 +19,18 @@ struct ConvGeometry {
   int depth_multiplier = 1;       // depthwise only: out_c = in_c * depth_multiplier
 };
 
+// The in-bounds input window [yb, ye) x [xb, xe) of pooling output pixel (oy, ox) (pools
+// have no dilation); empty where the window lies entirely in padding.
+struct PoolWindow {
+  int yb, ye, xb, xe;
+  int32_t taps() const { return (ye - yb) * (xe - xb); }
+};
+inline PoolWindow PoolWindowAt(const ConvGeometry& g, int oy, int ox) {
+  const int y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
+  const int y1 = y0 + g.k_h, x1 = x0 + g.k_w;
+  return {y0 > 0 ? y0 : 0, y1 < g.in_h ? y1 : g.in_h, x0 > 0 ? x0 : 0, x1 < g.in_w ? x1 : g.in_w};
+}
+
 // int8 requantization of an int32 accumulator: out = clamp(MBQM(acc, mult, shift) + out_zp).
 struct S8Requant {
   int32_t input_offset = 0;   // -input zero point, added to every input value

@@ -28,6 +28,8 @@ bool SelectMcuS8FullyConnected(int batch, int depth, int units, const S8Requant&
                                PreparedAllocator& a, McuS8FullyConnected* out) {
   return PCLS_MCU_NS::SelectS8FullyConnected(batch, depth, units, q, weights, bias, a, out);
 }
+bool SelectMcuS8AvgPool2d(const ConvGeometry& g, McuS8Pool* out) { return PCLS_MCU_NS::SelectS8AvgPool2d(g, out); }
+bool SelectMcuS8MaxPool2d(const ConvGeometry& g, McuS8Pool* out) { return PCLS_MCU_NS::SelectS8MaxPool2d(g, out); }
 const char* McuKernelFamily() { return PCLS_MCU_FAMILY; }
 
 #else
@@ -42,6 +44,8 @@ bool SelectMcuS8FullyConnected(int, int, int, const S8Requant&, const int8_t*, c
                                McuS8FullyConnected*) {
   return false;
 }
+bool SelectMcuS8AvgPool2d(const ConvGeometry&, McuS8Pool*) { return false; }
+bool SelectMcuS8MaxPool2d(const ConvGeometry&, McuS8Pool*) { return false; }
 const char* McuKernelFamily() { return ""; }
 
 #endif

@@ -43,6 +43,16 @@ struct McuS8FullyConnected {
 bool SelectMcuS8FullyConnected(int batch, int depth, int units, const S8Requant& q, const int8_t* weights,
                                const int32_t* bias, PreparedAllocator& a, McuS8FullyConnected* out);
 
+// AVERAGE_POOL_2D / MAX_POOL_2D int8 (input and output share their quantization, so the
+// kernel only averages or takes the maximum, then clamps to [act_min, act_max]).
+using S8PoolFn = void (*)(const ConvGeometry& g, int32_t act_min, int32_t act_max, const int8_t* input, int8_t* output);
+struct McuS8Pool {
+  S8PoolFn run = nullptr;
+  const char* name = "";
+};
+bool SelectMcuS8AvgPool2d(const ConvGeometry& g, McuS8Pool* out);
+bool SelectMcuS8MaxPool2d(const ConvGeometry& g, McuS8Pool* out);
+
 // Which MCU kernel family this build has: "arm_dsp", "arm_mve" or "" (none).
 const char* McuKernelFamily();
 

@@ -12,6 +12,7 @@ struct Pool2DData {
   DType dtype = DType::kFloat32;
   int32_t act_min = -128, act_max = 127;
   F32Clamp clamp{0, 0};
+  McuS8Pool mcu;  // MCU kernel, used when mcu.run is set
 };
 
 bool PreparePool2D(PrepareContext& ctx, bool average, Diag& d) {
@@ -35,6 +36,7 @@ bool PreparePool2D(PrepareContext& ctx, bool average, Diag& d) {
       return d.Fail("int8 pooling needs equal input and output quantization");
     quant::ActivationRangeInt8(o.activation, output.scale(), output.zero_point(), &p->act_min, &p->act_max);
     ctx.kernel_name = average ? "s8_avgpool2d_ref" : "s8_maxpool2d_ref";
+    if (ctx.use_fast && (average ? SelectMcuS8AvgPool2d(g, &p->mcu) : SelectMcuS8MaxPool2d(g, &p->mcu))) ctx.kernel_name = p->mcu.name;
   } else if (p->dtype == DType::kFloat32) {
     quant::ActivationRangeFloat(o.activation, &p->clamp.min, &p->clamp.max);
     ctx.kernel_name = average ? "f32_avgpool2d_ref" : "f32_maxpool2d_ref";
@@ -50,7 +52,9 @@ bool PrepareMaxPool2D(PrepareContext& ctx, Diag& d) { return PreparePool2D(ctx, 
 void EvalPool2D(const void* op_data, const EvalContext& e) {
   const auto& p = *static_cast<const Pool2DData*>(op_data);
   if (p.dtype == DType::kInt8) {
-    if (p.average)
+    if (p.mcu.run)
+      p.mcu.run(p.g, p.act_min, p.act_max, e.in<int8_t>(0), e.out<int8_t>(0));
+    else if (p.average)
       ref::s8_avgpool2d(p.g, p.act_min, p.act_max, e.in<int8_t>(0), e.out<int8_t>(0));
     else
       ref::s8_maxpool2d(p.g, p.act_min, p.act_max, e.in<int8_t>(0), e.out<int8_t>(0));

@@ -22,4 +22,8 @@ bool SelectS8FullyConnected(int batch, int depth, int units, const S8Requant& q,
 bool FastRequantValid(const S8Requant& q, int channels, int64_t depth, int32_t input_abs_max, int32_t weight_abs_max,
                       const int32_t* bias);
 
+// AVERAGE_POOL_2D / MAX_POOL_2D int8 (s8_pool2d_dsp.cc).
+bool SelectS8AvgPool2d(const ConvGeometry& g, McuS8Pool* out);
+bool SelectS8MaxPool2d(const ConvGeometry& g, McuS8Pool* out);
+
 }  // namespace personcls::arm_dsp

@@ -14,4 +14,8 @@ bool SelectS8DwConv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* f
 bool SelectS8FullyConnected(int batch, int depth, int units, const S8Requant& q, const int8_t* weights, const int32_t* bias,
                             PreparedAllocator& a, McuS8FullyConnected* out);
 
+// AVERAGE_POOL_2D / MAX_POOL_2D int8 (s8_pool2d_mve.cc).
+bool SelectS8AvgPool2d(const ConvGeometry& g, McuS8Pool* out);
+bool SelectS8MaxPool2d(const ConvGeometry& g, McuS8Pool* out);
+
 }  // namespace personcls::arm_mve

@@ -13,11 +13,8 @@ void ForEachWindow(const ConvGeometry& g, Fn fn) {
   for (int n = 0; n < g.batch; ++n)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox) {
-        const int y0 = oy * g.stride_h - g.pad_top;
-        const int x0 = ox * g.stride_w - g.pad_left;
-        const int yb = std::max(0, y0), ye = std::min(g.in_h, y0 + g.k_h);
-        const int xb = std::max(0, x0), xe = std::min(g.in_w, x0 + g.k_w);
-        for (int c = 0; c < g.in_c; ++c) fn(n, oy, ox, c, yb, ye, xb, xe);
+        const PoolWindow w = PoolWindowAt(g, oy, ox);
+        for (int c = 0; c < g.in_c; ++c) fn(n, oy, ox, c, w.yb, w.ye, w.xb, w.xe);
       }
 }
 
