@@ -54,31 +54,29 @@ bool ConvertActivation(tflite::ActivationFunctionType a, Activation* out, Diag& 
 
 Padding ConvertPadding(tflite::Padding p) { return p == tflite::Padding::SAME ? Padding::kSame : Padding::kValid; }
 
+// Padding, strides, dilation and fused activation of CONV_2D / DEPTHWISE_CONV_2D options.
+template <typename ConvOptions>
+bool ReadConvOptions(const ConvOptions* opt, OpOptions& o, Diag& d) {
+  if (!opt) return d.Fail("missing builtin options");
+  o.padding = ConvertPadding(opt->padding());
+  o.stride_w = opt->stride_w();
+  o.stride_h = opt->stride_h();
+  o.dilation_w = opt->dilation_w_factor();
+  o.dilation_h = opt->dilation_h_factor();
+  return ConvertActivation(opt->fused_activation_function(), &o.activation, d);
+}
+
 // Fills op.options from the flatbuffer's builtin options; fails on options personcls
 // cannot honour (other activations, shuffled weights, ...).
 bool ReadOptions(const tflite::Operator& fb_op, OpView& op, Diag& d) {
   OpOptions& o = op.options;
   switch (op.type) {
-    case OpType::kConv2D: {
-      const auto* opt = fb_op.builtin_options_as_Conv2DOptions();
-      if (!opt) return d.Fail("missing builtin options");
-      o.padding = ConvertPadding(opt->padding());
-      o.stride_w = opt->stride_w();
-      o.stride_h = opt->stride_h();
-      o.dilation_w = opt->dilation_w_factor();
-      o.dilation_h = opt->dilation_h_factor();
-      return ConvertActivation(opt->fused_activation_function(), &o.activation, d);
-    }
+    case OpType::kConv2D:
+      return ReadConvOptions(fb_op.builtin_options_as_Conv2DOptions(), o, d);
     case OpType::kDepthwiseConv2D: {
       const auto* opt = fb_op.builtin_options_as_DepthwiseConv2DOptions();
-      if (!opt) return d.Fail("missing builtin options");
-      o.padding = ConvertPadding(opt->padding());
-      o.stride_w = opt->stride_w();
-      o.stride_h = opt->stride_h();
-      o.dilation_w = opt->dilation_w_factor();
-      o.dilation_h = opt->dilation_h_factor();
-      o.depth_multiplier = opt->depth_multiplier();
-      return ConvertActivation(opt->fused_activation_function(), &o.activation, d);
+      if (opt) o.depth_multiplier = opt->depth_multiplier();
+      return ReadConvOptions(opt, o, d);
     }
     case OpType::kAveragePool2D:
     case OpType::kMaxPool2D: {
