@@ -6,6 +6,9 @@
 # answers. The runtime-only build must refuse an .onnx model with a one-line error naming
 # the library to link; the full build must read it (exported here by the installed CLI).
 # Exit 77 (ctest: skipped) when ../shared is absent.
+# PERSONCLS_CONSUMER_FLAGS: extra compile and link flags for the consumer builds (a build
+# with PERSONCLS_SANITIZE installs instrumented libraries, which link only into programs
+# built with the same -fsanitize flags).
 # Usage: install_consumer_test.sh BUILD_DIR SOURCE_DIR SHARED_DIR
 set -euo pipefail
 build="$1" src="$2" shared="$3"
@@ -35,9 +38,10 @@ check() {
 
 "$prefix/bin/personcls" export --model "$float_model" --format onnx --out "$tmp/model.onnx" >/dev/null
 
+flags="${PERSONCLS_CONSUMER_FLAGS:-}"
 for target in runtime personcls; do
   cmake -S "$src/examples/library" -B "$tmp/cmake-$target" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
-    -DPERSONCLS_EXAMPLE_TARGET=$target >"$tmp/cmake-$target.log" 2>&1 || { cat "$tmp/cmake-$target.log"; fail "find_package ($target)"; }
+    -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" -DPERSONCLS_EXAMPLE_TARGET=$target >"$tmp/cmake-$target.log" 2>&1 || { cat "$tmp/cmake-$target.log"; fail "find_package ($target)"; }
   cmake --build "$tmp/cmake-$target" >>"$tmp/cmake-$target.log" 2>&1 || { cat "$tmp/cmake-$target.log"; fail "build ($target)"; }
   check "find_package, personcls::$target" "$tmp/cmake-$target/classify"
 done
@@ -46,7 +50,7 @@ export PKG_CONFIG_PATH="$(dirname "$(find "$prefix" -name personcls.pc)")"
 for pc in personcls-runtime personcls; do
   # shellcheck disable=SC2046  # the flags are words
   # rpath: a shared build (BUILD_SHARED_LIBS) is found without LD_LIBRARY_PATH.
-  ${CXX:-c++} -O1 "$src/examples/library/classify.cc" -o "$tmp/pc-$pc" $(pkg-config --cflags --libs --static "$pc") \
+  ${CXX:-c++} -O1 $flags "$src/examples/library/classify.cc" -o "$tmp/pc-$pc" $(pkg-config --cflags --libs --static "$pc") \
     -Wl,-rpath,"$(pkg-config --variable=libdir "$pc")" \
     || fail "pkg-config build ($pc)"
   check "pkg-config $pc" "$tmp/pc-$pc"
