@@ -93,7 +93,7 @@ Runtime* Runtime::Create(const uint8_t* model, size_t model_bytes, PreparedAlloc
   if (rt->num_ops_ == 0) return d.Fail("subgraph has no operators"), nullptr;
   if (!rt->Validate(d)) return nullptr;
   rt->planner_ = options.planner;
-  if (options.use_fast && options.fold_pads) rt->FoldPads(d);
+  if (options.use_fast) rt->FoldPads(d);
 
   for (int k = 0; k < rt->num_ops_; ++k) {
     PrepareContext ctx;

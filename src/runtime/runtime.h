@@ -26,11 +26,11 @@
 namespace personcls {
 
 struct RuntimeOptions {
-  bool use_fast = true;                          // false: reference kernels only
+  // false: reference kernels only, on the graph as written. true: the fast kernels, and an
+  // explicit PAD is folded into the convolution that reads it (FoldablePad in runtime.cc;
+  // int8 results stay bit-identical, the PAD's output tensor takes no arena).
+  bool use_fast = true;
   FastKernelFactory* fast_factory = nullptr;     // host SIMD kernels (PC), or none
-  // With use_fast: fold an explicit PAD into the convolution that reads it (see FoldablePad
-  // in runtime.cc). int8 results stay bit-identical; the PAD's output tensor takes no arena.
-  bool fold_pads = true;
   // The arena planner: PlanBuffers (portable, no heap) or, on the PC, PlanBuffersIndexed
   // (same plan, O(N log N) for graphs of many thousand ops).
   PlanBuffersFn planner = PlanBuffers;
