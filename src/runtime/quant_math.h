@@ -35,6 +35,11 @@ inline int32_t ShiftLeftWrapping(int32_t x, int shift) {
   return static_cast<int32_t>(static_cast<uint32_t>(x) << shift);
 }
 
+// Wrapping add: an int32 accumulator plus an int32 bias as TFLite's kernels add them (in
+// int32, two's complement); uint32 gives the same bits without signed-overflow UB, for any
+// bias a model file may hold.
+inline int32_t AddWrapping(int32_t a, int32_t b) { return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b)); }
+
 // x * multiplier * 2^shift where `multiplier` is a Q31 value in [0.5, 1) (or 0).
 inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t multiplier, int shift) {
   const int left_shift = shift > 0 ? shift : 0;

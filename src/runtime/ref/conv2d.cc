@@ -25,7 +25,7 @@ void s8_conv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* input, c
               for (int ic = 0; ic < g.in_c; ++ic) acc += static_cast<int32_t>(w[ic]) * (static_cast<int32_t>(in[ic]) + q.input_offset);
             }
           }
-          if (bias) acc += bias[oc];
+          if (bias) acc = quant::AddWrapping(acc, bias[oc]);
           const int ch = q.per_tensor ? 0 : oc;
           int32_t v = quant::MultiplyByQuantizedMultiplier(acc, q.multiplier[ch], q.shift[ch]) + q.output_offset;
           output[((static_cast<int64_t>(n) * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] = quant::ClampToInt8(v, q.act_min, q.act_max);

@@ -14,7 +14,7 @@ void s8_fully_connected(int batch, int depth, int units, const S8Requant& q, con
         acc += (static_cast<int32_t>(weights[static_cast<int64_t>(u) * depth + d]) + q.filter_offset) *
                (static_cast<int32_t>(input[static_cast<int64_t>(b) * depth + d]) + q.input_offset);
       }
-      if (bias) acc += bias[u];
+      if (bias) acc = quant::AddWrapping(acc, bias[u]);
       const int ch = q.per_tensor ? 0 : u;
       int32_t v = quant::MultiplyByQuantizedMultiplier(acc, q.multiplier[ch], q.shift[ch]) + q.output_offset;
       output[static_cast<int64_t>(b) * units + u] = quant::ClampToInt8(v, q.act_min, q.act_max);
