@@ -42,8 +42,10 @@ ImageFormat SniffImageFormat(const uint8_t* data, size_t size);
 // JPEG (libjpeg-turbo): baseline and progressive; accurate integer IDCT and smooth chroma
 //   upsampling, as PIL and TensorFlow decode. CMYK/YCCK is converted to RGB (Adobe's
 //   inverted CMYK when the Adobe marker is present). Data ending early is an error
-//   ("truncated JPEG data") rather than libjpeg's gray fill; other recoverable corruption
-//   warnings are tolerated.
+//   ("truncated JPEG data") rather than libjpeg's gray fill, whether the file itself ends
+//   or a Huffman-coded scan runs into the EOI marker; a scan running into another marker
+//   is "invalid JPEG: Corrupt JPEG data: premature end of data segment". Other recoverable
+//   corruption warnings (extraneous bytes between markers) are tolerated.
 Expected<Image> DecodeJpeg(const uint8_t* data, size_t size, const std::string& name);
 // JPEG decoded at a reduced size when that is enough: libjpeg-turbo's DCT scaling picks
 //   the smallest of 1/8, 1/4, 1/2 and 1 whose output, ceil(size / denom) per dimension, is

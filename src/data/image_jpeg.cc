@@ -33,6 +33,8 @@ constexpr int kMaxScans = 256;
 // Caps libjpeg's own allocations. A progressive image keeps all its coefficients in
 // memory, 2 bytes per sample: 512 MiB at kMaxImagePixels with 4 full-size components.
 constexpr long kMaxJpegMemory = 768L << 20;
+// The second byte of the end-of-image marker, FF D9.
+constexpr int kEoiMarker = 0xD9;
 
 enum class JpegFailure { kNone, kError, kTruncated, kTooManyScans };
 
@@ -61,14 +63,25 @@ JpegContext* ContextOf(j_common_ptr cinfo) {
 
 void OnErrorExit(j_common_ptr cinfo) { Fail(cinfo, JpegFailure::kError); }
 
-// Level -1 is a warning about corrupt data. libjpeg recovers from all of them, but at the
-// end of the input it pads with a fake EOI and fills the rest of the image with gray,
-// which would silently feed the classifier half an image: we make that one fatal. Other
-// warnings (extraneous bytes between markers, a damaged but recoverable segment) occur in
-// files other readers display, so they are tolerated. Nothing is printed.
+// Level -1 is a warning about corrupt data. libjpeg recovers from all of them, but when a
+// scan's data ends early it fills the rest with gray, which would silently feed the
+// classifier a partial image: both ways of ending early are fatal. One is the end of the
+// input (libjpeg pads with a fake EOI): "truncated JPEG data". The other is Huffman data
+// running into a marker ("premature end of data segment"): the EOI, the next scan, or a
+// restart marker cutting a restart interval short. Failing there also bounds the work by
+// the data (every 8x8 block costs at least one bit), where gray fill let a 146-byte file
+// declaring 62016 x 255 pixels decode 16 Mpixel. The other warnings (extraneous bytes
+// between markers, an inconsistent progression) occur in files other readers display and
+// are tolerated. Nothing is printed.
 void OnEmitMessage(j_common_ptr cinfo, int msg_level) {
   if (msg_level != -1) return;  // Trace messages.
-  if (cinfo->err->msg_code == JWRN_JPEG_EOF) Fail(cinfo, JpegFailure::kTruncated);
+  const int code = cinfo->err->msg_code;
+  if (code == JWRN_JPEG_EOF) Fail(cinfo, JpegFailure::kTruncated);
+  if (code == JWRN_HIT_MARKER) {
+    // The Huffman decoders store the marker they ran into before warning.
+    const bool at_end = cinfo->is_decompressor && reinterpret_cast<j_decompress_ptr>(cinfo)->unread_marker == kEoiMarker;
+    Fail(cinfo, at_end ? JpegFailure::kTruncated : JpegFailure::kError);
+  }
   cinfo->err->num_warnings++;
 }
 

@@ -40,6 +40,24 @@ size_t FindSof(const std::vector<uint8_t>& jpeg) {
   return 0;
 }
 
+// Offset of the first FF `marker` in a JPEG we encoded.
+size_t FindMarker(const std::vector<uint8_t>& jpeg, uint8_t marker) {
+  for (size_t i = 2; i + 1 < jpeg.size(); ++i) {
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == marker) return i;
+  }
+  ADD_FAILURE() << "no marker " << int{marker};
+  return 0;
+}
+
+// Offset of the last FF `marker` in a JPEG we encoded.
+size_t FindLastMarker(const std::vector<uint8_t>& jpeg, uint8_t marker) {
+  for (size_t i = jpeg.size() - 2; i >= 2; --i) {
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == marker) return i;
+  }
+  ADD_FAILURE() << "no marker " << int{marker};
+  return 0;
+}
+
 TEST(DecodeJpegTest, RgbOddSizeAtQuality100) {
   const Image source = MakePattern(7, 5, 3);
   const std::vector<uint8_t> bytes = EncodeJpeg(source);
@@ -117,16 +135,46 @@ TEST(DecodeJpegTest, EveryTruncationIsAnError) {
   }
 }
 
-TEST(DecodeJpegTest, ScanCutShortBeforeEoiIsTolerated) {
-  // Documented leniency: a scan that ends early but is followed by a real EOI marker is
-  // only a libjpeg warning ("premature end of data segment"), as in other readers; the
-  // missing blocks come out flat.
-  std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(32, 32, 3), {90, false, false, {}});
-  bytes.resize(bytes.size() - 2 - 40);
-  bytes.insert(bytes.end(), {0xFF, 0xD9});
-  Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "short.jpg");
-  ASSERT_TRUE(image.ok()) << image.status().message();
-  ExpectWellFormed(*image);
+TEST(DecodeJpegTest, ScanCutShortBeforeEoiIsAnError) {
+  // A scan that ends early but is followed by a real EOI marker would come out with its
+  // missing blocks flat gray ("premature end of data segment"): the same half image as a
+  // truncated file, so the same error. Baseline and progressive, every cut inside the last
+  // scan's data.
+  for (bool progressive : {false, true}) {
+    const std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(32, 32, 3), {90, progressive, false, {}});
+    const size_t last_scan = FindLastMarker(bytes, 0xDA);
+    const size_t data = last_scan + 2 + (bytes[last_scan + 2] << 8 | bytes[last_scan + 3]);
+    ASSERT_GT(bytes.size() - 2, data + 1) << "progressive=" << progressive;
+    for (size_t end = data + 1; end < bytes.size() - 2; ++end) {
+      std::vector<uint8_t> shorter(bytes.begin(), bytes.begin() + end);
+      if (shorter.back() == 0xFF) continue;  // Would read as the marker FF FF D9.
+      shorter.insert(shorter.end(), {0xFF, 0xD9});
+      Expected<Image> image = DecodeJpeg(shorter.data(), shorter.size(), "short.jpg");
+      ASSERT_FALSE(image.ok()) << "progressive=" << progressive << " end=" << end;
+      EXPECT_EQ(image.status().message(), "short.jpg: truncated JPEG data");
+    }
+  }
+}
+
+TEST(DecodeJpegTest, RestartIntervalCutShortIsAnError) {
+  // libjpeg would resync at the next restart marker and leave the damaged interval gray:
+  // a partial image again, so an error naming the corruption.
+  JpegOptions options;
+  options.quality = 90;
+  options.restart_interval = 1;
+  std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(32, 32, 3), options);
+  // Cut the first interval short: keep one byte between the scan header and the first RST0.
+  const size_t sos = FindMarker(bytes, 0xDA);
+  const size_t data = sos + 2 + (bytes[sos + 2] << 8 | bytes[sos + 3]);
+  const size_t rst0 = FindMarker(bytes, 0xD0);
+  ASSERT_GT(rst0, data + 2);
+  bytes.erase(bytes.begin() + data + 1, bytes.begin() + rst0);
+  Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "restart.jpg");
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().message(), "restart.jpg: invalid JPEG: Corrupt JPEG data: premature end of data segment");
+  // Intact, the same restart markers decode.
+  const std::vector<uint8_t> intact = EncodeJpeg(MakePattern(32, 32, 3), options);
+  EXPECT_TRUE(DecodeJpeg(intact.data(), intact.size(), "restart.jpg").ok());
 }
 
 TEST(DecodeJpegTest, CorruptHeaderIsAnError) {
