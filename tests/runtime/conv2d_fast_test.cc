@@ -10,6 +10,7 @@
 #include "runtime/fast_kernel_tester.h"
 #include "runtime/fast_kernels.h"
 #include "runtime/ref/ref_kernels.h"
+#include "runtime/x86/x86_kernels.h"
 #include "test_util.h"
 
 namespace personcls {
@@ -67,6 +68,11 @@ class ConvTester {
   }
   ConvTester& bias(bool b) {
     bias_ = b;
+    return *this;
+  }
+  // float32: the direct kernel (f32_conv2d_avx2) even where MakeFastF32Conv2d picks Winograd.
+  ConvTester& f32_direct(bool d) {
+    f32_direct_ = d;
     return *this;
   }
   // Fixes the input zero point (otherwise random).
@@ -134,7 +140,8 @@ class ConvTester {
     std::vector<float> expected(out_n);
     ref::f32_conv2d(g, clamp, input.data(), filter.data(), bias_ ? bias.data() : nullptr, expected.data());
 
-    auto kernel = MakeFastF32Conv2d(g, clamp, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3);
+    auto kernel = f32_direct_ ? x86::MakeF32Conv2dAvx2(g, clamp, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3)
+                              : MakeFastF32Conv2d(g, clamp, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3);
     ASSERT_NE(kernel, nullptr) << "no fast kernel for this geometry";
     std::vector<float> got1, got2, got3;
     RunWithGuards(*kernel, input.data(), out_n, 1, got1);
@@ -156,6 +163,7 @@ class ConvTester {
   bool same_ = true;
   bool per_channel_ = true;
   bool bias_ = true;
+  bool f32_direct_ = false;
   int input_zp_ = kRandomZp;
 };
 
@@ -220,6 +228,32 @@ TEST_F(Conv2dFastTest, Dense3x3Sweep) {
           }
         }
       }
+    }
+  }
+}
+
+// 3x3 stride 1 runs Winograd F(2x2, 3x3) in float32 from 8 channels on (the sweep above
+// covers it); the direct kernel still covers those shapes for other callers.
+TEST_F(Conv2dFastTest, Float3x3Stride1PicksWinogradAndDirectStillMatches) {
+  PCLS_SEED_TRACE(::personcls::testing::TestSeed());
+  ConvGeometry g;
+  g.in_h = g.in_w = 12;
+  g.in_c = 16;
+  g.out_c = 24;
+  g.k_h = g.k_w = 3;
+  ASSERT_TRUE(::personcls::testing::FillGeometry(g, true));
+  const std::vector<float> filter(size_t{24} * 9 * 16, 0.1f);
+  auto kernel = MakeFastF32Conv2d(g, {-1e30f, 1e30f}, filter.data(), nullptr);
+  ASSERT_NE(kernel, nullptr);
+  EXPECT_EQ(kernel->name(), "f32_conv2d_3x3s1_winograd_avx2");
+  g.in_c = 7;  // too few channels for the transforms to pay: direct
+  kernel = MakeFastF32Conv2d(g, {-1e30f, 1e30f}, filter.data(), nullptr);
+  ASSERT_NE(kernel, nullptr);
+  EXPECT_EQ(kernel->name(), "f32_conv2d_avx2");
+  for (int size : {1, 2, 5, 9}) {
+    for (int cin : {8, 17}) {
+      ConvTester().input(size, size + 2, cin).output_channels(19).kernel(3, 3).f32_direct(true).TestF32(NextSeed());
+      if (HasFatalFailure()) return;
     }
   }
 }

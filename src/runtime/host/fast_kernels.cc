@@ -25,6 +25,8 @@ std::unique_ptr<FastKernel> MakeFastS8Conv2d(const ConvGeometry& g, const S8Requ
 
 std::unique_ptr<FastKernel> MakeFastF32Conv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias, int max_threads) {
   if (!CpuHasAvx2Fma()) return nullptr;
+  // 2.25x fewer multiplies than the direct kernel for 3x3 stride 1 (the MobileNetV2-Rep blocks).
+  if (x86::WinogradF32Fits(g)) return x86::MakeF32Conv2d3x3s1WinogradAvx2(g, clamp, filter, bias, max_threads);
   return x86::MakeF32Conv2dAvx2(g, clamp, filter, bias, max_threads);
 }
 
