@@ -70,9 +70,9 @@ class ConvTester {
     bias_ = b;
     return *this;
   }
-  // float32: the direct kernel (f32_conv2d_avx2) even where MakeFastF32Conv2d picks Winograd.
-  ConvTester& f32_direct(bool d) {
-    f32_direct_ = d;
+  // The direct kernels (s8_conv2d_avx2, f32_conv2d_avx2) even where the factories pick Winograd.
+  ConvTester& direct(bool d) {
+    direct_ = d;
     return *this;
   }
   // Fixes the input zero point (otherwise random).
@@ -105,7 +105,8 @@ class ConvTester {
     std::vector<int8_t> expected(out_n);
     ref::s8_conv2d(g, rq.q, input.data(), filter.data(), bias_ ? bias.data() : nullptr, expected.data());
 
-    auto kernel = MakeFastS8Conv2d(g, rq.q, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3);
+    auto kernel = direct_ ? x86::MakeS8Conv2dAvx2(g, rq.q, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3)
+                          : MakeFastS8Conv2d(g, rq.q, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3);
     ASSERT_NE(kernel, nullptr) << "no fast kernel for this geometry";
     std::vector<int8_t> got1, got2, got3;
     RunWithGuards(*kernel, input.data(), out_n, 1, got1);
@@ -140,7 +141,7 @@ class ConvTester {
     std::vector<float> expected(out_n);
     ref::f32_conv2d(g, clamp, input.data(), filter.data(), bias_ ? bias.data() : nullptr, expected.data());
 
-    auto kernel = f32_direct_ ? x86::MakeF32Conv2dAvx2(g, clamp, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3)
+    auto kernel = direct_ ? x86::MakeF32Conv2dAvx2(g, clamp, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3)
                               : MakeFastF32Conv2d(g, clamp, filter.data(), bias_ ? bias.data() : nullptr, /*max_threads=*/3);
     ASSERT_NE(kernel, nullptr) << "no fast kernel for this geometry";
     std::vector<float> got1, got2, got3;
@@ -163,7 +164,7 @@ class ConvTester {
   bool same_ = true;
   bool per_channel_ = true;
   bool bias_ = true;
-  bool f32_direct_ = false;
+  bool direct_ = false;
   int input_zp_ = kRandomZp;
 };
 
@@ -232,9 +233,10 @@ TEST_F(Conv2dFastTest, Dense3x3Sweep) {
   }
 }
 
-// 3x3 stride 1 runs Winograd F(2x2, 3x3) in float32 from 8 channels on (the sweep above
-// covers it); the direct kernel still covers those shapes for other callers.
-TEST_F(Conv2dFastTest, Float3x3Stride1PicksWinogradAndDirectStillMatches) {
+// 3x3 stride 1 runs Winograd F(2x2, 3x3) from 8 channels on, int8 bit-exact and float32
+// within tolerance (the sweeps above and below cover it); the direct kernels still cover
+// those shapes for other callers.
+TEST_F(Conv2dFastTest, ThreeByThreeStride1PicksWinogradAndDirectStillMatches) {
   PCLS_SEED_TRACE(::personcls::testing::TestSeed());
   ConvGeometry g;
   g.in_h = g.in_w = 12;
@@ -243,19 +245,38 @@ TEST_F(Conv2dFastTest, Float3x3Stride1PicksWinogradAndDirectStillMatches) {
   g.k_h = g.k_w = 3;
   ASSERT_TRUE(::personcls::testing::FillGeometry(g, true));
   const std::vector<float> filter(size_t{24} * 9 * 16, 0.1f);
-  auto kernel = MakeFastF32Conv2d(g, {-1e30f, 1e30f}, filter.data(), nullptr);
-  ASSERT_NE(kernel, nullptr);
-  EXPECT_EQ(kernel->name(), "f32_conv2d_3x3s1_winograd_avx2");
+  const std::vector<int8_t> filter8(size_t{24} * 9 * 16, 3);
+  std::mt19937 rng(1);
+  ::personcls::testing::RandomRequant rq;
+  rq.Generate(rng, g.out_c, false, 1000.0, 0);
+  EXPECT_EQ(MakeFastF32Conv2d(g, {-1e30f, 1e30f}, filter.data(), nullptr)->name(), "f32_conv2d_3x3s1_winograd_avx2");
+  EXPECT_EQ(MakeFastS8Conv2d(g, rq.q, filter8.data(), nullptr)->name(), "s8_conv2d_3x3s1_winograd_avx2");
   g.in_c = 7;  // too few channels for the transforms to pay: direct
-  kernel = MakeFastF32Conv2d(g, {-1e30f, 1e30f}, filter.data(), nullptr);
-  ASSERT_NE(kernel, nullptr);
-  EXPECT_EQ(kernel->name(), "f32_conv2d_avx2");
+  EXPECT_EQ(MakeFastF32Conv2d(g, {-1e30f, 1e30f}, filter.data(), nullptr)->name(), "f32_conv2d_avx2");
+  EXPECT_EQ(MakeFastS8Conv2d(g, rq.q, filter8.data(), nullptr)->name(), "s8_conv2d_avx2");
   for (int size : {1, 2, 5, 9}) {
     for (int cin : {8, 17}) {
-      ConvTester().input(size, size + 2, cin).output_channels(19).kernel(3, 3).f32_direct(true).TestF32(NextSeed());
+      const ConvTester t = ConvTester().input(size, size + 2, cin).output_channels(19).kernel(3, 3).direct(true);
+      t.TestS8(NextSeed());
+      t.TestF32(NextSeed());
       if (HasFatalFailure()) return;
     }
   }
+}
+
+// The int8 Winograd kernel's exactness argument at its edges: extreme zero points (the
+// padding value), the most input channels it takes (1024: the largest transformed sums),
+// odd channel counts and no bias.
+TEST_F(Conv2dFastTest, WinogradInt8Extremes) {
+  PCLS_SEED_TRACE(::personcls::testing::TestSeed());
+  for (int zp : {-128, 127}) {
+    for (bool bias : {false, true}) {
+      ConvTester().input(6, 7, 16).output_channels(17).kernel(3, 3).input_zero_point(zp).bias(bias).TestS8(NextSeed());
+      if (HasFatalFailure()) return;
+    }
+  }
+  ConvTester().input(3, 4, 1024).output_channels(9).kernel(3, 3).TestS8(NextSeed());
+  ConvTester().batch(2).input(5, 3, 1023).output_channels(8).kernel(3, 3).same(false).TestS8(NextSeed());
 }
 
 TEST_F(Conv2dFastTest, Dense3x3WideChannelsAndBatch) {

@@ -20,6 +20,8 @@ bool CpuHasAvx2Fma() {
 
 std::unique_ptr<FastKernel> MakeFastS8Conv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias, int max_threads) {
   if (!CpuHasAvx2Fma()) return nullptr;
+  // 2.25x fewer multiplies than the direct kernel for 3x3 stride 1, still bit-exact.
+  if (x86::WinogradS8Fits(g, q)) return x86::MakeS8Conv2d3x3s1WinogradAvx2(g, q, filter, bias, max_threads);
   return x86::MakeS8Conv2dAvx2(g, q, filter, bias, max_threads);
 }
 

@@ -15,8 +15,8 @@
 // order 1) it stays within 1e-5 (conv2d_fast_test checks max(1e-5 |ref|, 1e-5)). U is
 // computed in double and rounded once.
 //
-// Run splits the image into bands of whole tile rows that the pool's threads take one at a
-// time. A band first transforms its input patches (zero outside the input: padding) into
+// Run splits the image into bands of 24 consecutive tiles that the pool's threads take one
+// at a time. A band first transforms its input patches (zero outside the input: padding) into
 // its thread's slot of scratch, V [16][tiles][Cin rounded up to 8]. Then, per block of 16
 // output channels, for each position k the microkernel walks the band's tiles kMr at a
 // time with the same 16 x Cin slice of U (so U is read once per band: the weights of a
@@ -29,6 +29,7 @@
 #include "runtime/host/thread_pool.h"
 #include "runtime/x86/aligned_buffer.h"
 #include "runtime/x86/conv_layout.h"
+#include "runtime/x86/winograd_tiles.h"
 #include "runtime/x86/x86_kernels.h"
 
 namespace personcls::x86 {
@@ -39,7 +40,7 @@ constexpr int kNr = 16;  // output channels per microkernel call (two vectors)
 constexpr int kPositions = 16;
 // Tiles per band when the image has that many: enough rows of V for the microkernel and
 // few enough that V (16 * tiles * Cin floats) stays in L2.
-constexpr int kBandTiles = 24;
+constexpr int kBandTiles = 24;  // a multiple of kMr
 constexpr int64_t kMinMacsPerThread = 256 * 1024;
 
 inline __m256i FirstLanes(int count) {
@@ -56,17 +57,15 @@ class F32Conv2d3x3s1WinogradAvx2 final : public FastKernel {
   std::string name() const override { return "f32_conv2d_3x3s1_winograd_avx2"; }
 
  private:
-  void TransformInput(const float* input, int n, int ty0, int tiles, float* v) const;
+  void TransformInput(const float* input, const WinogradBand& b, float* v) const;
   void RunBand(const float* input, float* output, float* v, int task) const;
   void Multiply(const float* v, int tiles, int ob, float* m) const;
-  void TransformOutput(const float* m, int n, int ty0, int tiles, int ob, float* output) const;
+  void TransformOutput(const float* m, const WinogradBand& b, int ob, float* output) const;
 
   ConvGeometry g_;
   F32Clamp clamp_{0, 0};
   int cin_p_ = 0;              // Cin rounded up to 8
-  int tiles_w_ = 0, tiles_h_ = 0;
-  int band_rows_ = 1;          // tile rows per band
-  int bands_ = 1;              // bands per image
+  WinogradTiles tiles_;
   int oc_blocks_ = 0;          // ceil(Cout / 16)
   int slots_ = 1;
   int64_t v_elements_ = 0;     // 16 * band tiles * cin_p, in cache lines
@@ -81,15 +80,10 @@ bool F32Conv2d3x3s1WinogradAvx2::Init(const ConvGeometry& g, F32Clamp clamp, con
   g_ = g;
   clamp_ = clamp;
   cin_p_ = RoundUp(g.in_c, 8);
-  tiles_w_ = (g.out_w + 1) / 2;
-  tiles_h_ = (g.out_h + 1) / 2;
-  band_rows_ = (kBandTiles + tiles_w_ - 1) / tiles_w_;
-  if (host::FineSplittingForTesting()) band_rows_ = 1;
-  if (band_rows_ > tiles_h_) band_rows_ = tiles_h_;
-  bands_ = (tiles_h_ + band_rows_ - 1) / band_rows_;
+  tiles_ = WinogradTiles::Plan(g, kBandTiles);
   oc_blocks_ = (g.out_c + kNr - 1) / kNr;
   slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
-  const int64_t band_tiles = int64_t{band_rows_} * tiles_w_;
+  const int64_t band_tiles = tiles_.band_tiles;
   v_elements_ = static_cast<int64_t>(CacheLines(sizeof(float) * kPositions * band_tiles * cin_p_) / sizeof(float));
   slot_elements_ = v_elements_ + int64_t{kPositions} * RoundUp(static_cast<int>(band_tiles), kMr) * kNr;
   macs_ = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * 9 * g.in_c;
@@ -117,16 +111,14 @@ bool F32Conv2d3x3s1WinogradAvx2::Init(const ConvGeometry& g, F32Clamp clamp, con
   return true;
 }
 
-// V[k][t][c] = (B^T d B)[k] for the `tiles` tiles of tile rows ty0.., all input channels
+// V[k][t][c] = (B^T d B)[k] for the band's tiles, all input channels
 // (those past Cin are zero).
-void F32Conv2d3x3s1WinogradAvx2::TransformInput(const float* input, int n, int ty0, int tiles, float* v) const {
+void F32Conv2d3x3s1WinogradAvx2::TransformInput(const float* input, const WinogradBand& b, float* v) const {
   const int in_h = g_.in_h, in_w = g_.in_w, in_c = g_.in_c;
-  const float* image = input + int64_t{n} * in_h * in_w * in_c;
-  const int64_t k_stride = int64_t{tiles} * cin_p_;
-  for (int t = 0; t < tiles; ++t) {
-    const int y0 = 2 * (ty0 + t / tiles_w_) - g_.pad_top;
-    const int x0 = 2 * (t % tiles_w_) - g_.pad_left;
-    const bool inside = y0 >= 0 && y0 + 4 <= in_h && x0 >= 0 && x0 + 4 <= in_w;
+  const float* image = input + int64_t{b.n} * in_h * in_w * in_c;
+  const int64_t k_stride = int64_t{b.tiles} * cin_p_;
+  for (int t = 0; t < b.tiles; ++t) {
+    const auto [y0, x0, inside] = b.PatchOf(tiles_, g_, t);
     for (int c = 0; c < cin_p_; c += 8) {
       const int lanes = in_c - c < 8 ? in_c - c : 8;
       const __m256i mask = FirstLanes(lanes);
@@ -142,20 +134,20 @@ void F32Conv2d3x3s1WinogradAvx2::TransformInput(const float* input, int n, int t
           d[r][q] = lanes == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
         }
       // Rows: B^T d.
-      __m256 b[4][4];
+      __m256 e[4][4];
       for (int q = 0; q < 4; ++q) {
-        b[0][q] = _mm256_sub_ps(d[0][q], d[2][q]);
-        b[1][q] = _mm256_add_ps(d[1][q], d[2][q]);
-        b[2][q] = _mm256_sub_ps(d[2][q], d[1][q]);
-        b[3][q] = _mm256_sub_ps(d[1][q], d[3][q]);
+        e[0][q] = _mm256_sub_ps(d[0][q], d[2][q]);
+        e[1][q] = _mm256_add_ps(d[1][q], d[2][q]);
+        e[2][q] = _mm256_sub_ps(d[2][q], d[1][q]);
+        e[3][q] = _mm256_sub_ps(d[1][q], d[3][q]);
       }
       // Columns: (B^T d) B.
       float* dst = v + int64_t{t} * cin_p_ + c;
       for (int r = 0; r < 4; ++r) {
-        _mm256_storeu_ps(dst + (4 * r + 0) * k_stride, _mm256_sub_ps(b[r][0], b[r][2]));
-        _mm256_storeu_ps(dst + (4 * r + 1) * k_stride, _mm256_add_ps(b[r][1], b[r][2]));
-        _mm256_storeu_ps(dst + (4 * r + 2) * k_stride, _mm256_sub_ps(b[r][2], b[r][1]));
-        _mm256_storeu_ps(dst + (4 * r + 3) * k_stride, _mm256_sub_ps(b[r][1], b[r][3]));
+        _mm256_storeu_ps(dst + (4 * r + 0) * k_stride, _mm256_sub_ps(e[r][0], e[r][2]));
+        _mm256_storeu_ps(dst + (4 * r + 1) * k_stride, _mm256_add_ps(e[r][1], e[r][2]));
+        _mm256_storeu_ps(dst + (4 * r + 2) * k_stride, _mm256_sub_ps(e[r][2], e[r][1]));
+        _mm256_storeu_ps(dst + (4 * r + 3) * k_stride, _mm256_sub_ps(e[r][1], e[r][3]));
       }
     }
   }
@@ -197,17 +189,17 @@ void F32Conv2d3x3s1WinogradAvx2::Multiply(const float* v, int tiles, int ob, flo
 
 // Y = A^T M A + bias, clamped, for the `tiles` tiles of the band at tile row ty0, output
 // channels [ob * 16, + 16).
-void F32Conv2d3x3s1WinogradAvx2::TransformOutput(const float* m, int n, int ty0, int tiles, int ob, float* output) const {
+void F32Conv2d3x3s1WinogradAvx2::TransformOutput(const float* m, const WinogradBand& b, int ob, float* output) const {
   const __m256 lo = _mm256_set1_ps(clamp_.min), hi = _mm256_set1_ps(clamp_.max);
-  const int64_t k_stride = int64_t{RoundUp(tiles, kMr)} * kNr;
+  const int64_t k_stride = int64_t{RoundUp(b.tiles, kMr)} * kNr;
   for (int half = 0; half < 2; ++half) {
     const int oc = ob * kNr + 8 * half;
     const int lanes = g_.out_c - oc < 8 ? g_.out_c - oc : 8;
     if (lanes <= 0) break;
     const __m256i mask = FirstLanes(lanes);
     const __m256 bias = _mm256_load_ps(bias_.data() + oc);
-    for (int t = 0; t < tiles; ++t) {
-      const int oy = 2 * (ty0 + t / tiles_w_), ox = 2 * (t % tiles_w_);
+    for (int t = 0; t < b.tiles; ++t) {
+      const int oy = b.out_y(tiles_, t), ox = b.out_x(tiles_, t);
       const float* src = m + t * kNr + 8 * half;
       __m256 s[4][4];
       for (int k = 0; k < kPositions; ++k) s[k / 4][k % 4] = _mm256_loadu_ps(src + k * k_stride);
@@ -223,7 +215,7 @@ void F32Conv2d3x3s1WinogradAvx2::TransformOutput(const float* m, int n, int ty0,
         for (int q = 0; q < 2 && ox + q < g_.out_w; ++q) {
           // std::min(std::max(y + bias, lo), hi) with its NaN behaviour, as the reference.
           const __m256 out = _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_add_ps(y[q], bias)));
-          float* d = output + ((int64_t{n} * g_.out_h + oy + r) * g_.out_w + ox + q) * g_.out_c + oc;
+          float* d = output + ((int64_t{b.n} * g_.out_h + oy + r) * g_.out_w + ox + q) * g_.out_c + oc;
           if (lanes == 8)
             _mm256_storeu_ps(d, out);
           else
@@ -235,16 +227,13 @@ void F32Conv2d3x3s1WinogradAvx2::TransformOutput(const float* m, int n, int ty0,
 }
 
 void F32Conv2d3x3s1WinogradAvx2::RunBand(const float* input, float* output, float* slot, int task) const {
-  const int n = task / bands_;
-  const int ty0 = task % bands_ * band_rows_;
-  const int rows = tiles_h_ - ty0 < band_rows_ ? tiles_h_ - ty0 : band_rows_;
-  const int tiles = rows * tiles_w_;
+  const WinogradBand b(tiles_, task);
   float* v = slot;
   float* m = slot + v_elements_;
-  TransformInput(input, n, ty0, tiles, v);
+  TransformInput(input, b, v);
   for (int ob = 0; ob < oc_blocks_; ++ob) {
-    Multiply(v, tiles, ob, m);
-    TransformOutput(m, n, ty0, tiles, ob, output);
+    Multiply(v, b.tiles, ob, m);
+    TransformOutput(m, b, ob, output);
   }
 }
 
@@ -252,7 +241,7 @@ void F32Conv2d3x3s1WinogradAvx2::Run(const void* input, void* output, void* scra
   const float* in = static_cast<const float*>(input);
   float* out = static_cast<float*>(output);
   float* slots = static_cast<float*>(scratch);
-  const int tasks = g_.batch * bands_;
+  const int tasks = g_.batch * tiles_.bands;
   const int threads = ThreadsFor(macs_, kMinMacsPerThread, num_threads > slots_ ? slots_ : num_threads);
   host::ParallelFor(threads, tasks, [&](int task, int slot) { RunBand(in, out, slots + slot * slot_elements_, task); });
 }

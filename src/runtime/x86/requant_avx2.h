@@ -15,6 +15,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "runtime/kernel_params.h"
 
@@ -108,6 +109,17 @@ inline __m128i PackClamp16(__m256i lo, __m256i hi, __m128i act_min, __m128i act_
   const __m128i a = _mm_packs_epi32(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1));
   const __m128i b = _mm_packs_epi32(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1));
   return _mm_min_epi8(_mm_max_epi8(_mm_packs_epi16(a, b), act_min), act_max);
+}
+
+// Stores the first `count` (1..16) bytes of `packed` at d.
+inline void StoreFirstBytes(int8_t* d, __m128i packed, int count) {
+  if (count == 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d), packed);
+    return;
+  }
+  alignas(16) int8_t tmp[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(tmp), packed);
+  std::memcpy(d, tmp, count);
 }
 
 }  // namespace personcls::x86

@@ -237,16 +237,10 @@ void S8Conv2dAvx2::ComputeTileBlock(const int16_t* const* a, int8_t* const* dst,
         packed = PackClamp16(Requantize8(acc[i][0], rq[0], out_offset), Requantize8(acc[i][1], rq[1], out_offset), act_min, act_max);
       else
         packed = PackClamp8(Requantize8(acc[i][0], rq[0], out_offset), act_min, act_max);
-      if (count == kNr) {
-        if constexpr (kVectors == 2)
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(d), packed);
-        else
-          _mm_storel_epi64(reinterpret_cast<__m128i*>(d), packed);
-      } else {
-        alignas(16) int8_t tmp[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), packed);
-        std::memcpy(d, tmp, count);
-      }
+      if (kVectors == 1 && count == 8)
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(d), packed);
+      else
+        StoreFirstBytes(d, packed, count);
     }
   }
 }

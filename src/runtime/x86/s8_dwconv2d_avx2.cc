@@ -254,13 +254,7 @@ void S8DwConv2dAvx2::ComputeRow3x3Pairs(const int8_t* base, int8_t* out_row) con
       const __m256i r16 = _mm256_packs_epi32(Requantize8(lo, rq_lo, out_offset), Requantize8(hi, rq_hi, out_offset));
       const __m128i r8 = _mm_packs_epi16(_mm256_castsi256_si128(r16), _mm256_extracti128_si256(r16, 1));
       const __m128i packed = _mm_min_epi8(_mm_max_epi8(r8, act_min), act_max);
-      if (count == 16) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), packed);
-      } else {
-        alignas(16) int8_t tmp[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(tmp), packed);
-        std::memcpy(dst, tmp, count);
-      }
+      StoreFirstBytes(dst, packed, count);
     }
   }
 }

@@ -20,6 +20,11 @@ std::unique_ptr<FastKernel> MakeF32Conv2dAvx2(const ConvGeometry& g, F32Clamp cl
 bool WinogradF32Fits(const ConvGeometry& g);
 std::unique_ptr<FastKernel> MakeF32Conv2d3x3s1WinogradAvx2(const ConvGeometry& g, F32Clamp clamp, const float* filter,
                                                            const float* bias, int max_threads);
+// 3x3, stride 1, dilation 1, 8 to 1024 input channels, at least 8 output channels:
+// Winograd F(2x2, 3x3) in exact integer arithmetic.
+bool WinogradS8Fits(const ConvGeometry& g, const S8Requant& q);
+std::unique_ptr<FastKernel> MakeS8Conv2d3x3s1WinogradAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter,
+                                                          const int32_t* bias, int max_threads);
 std::unique_ptr<FastKernel> MakeS8DwConv2dAvx2(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias,
                                                int max_threads);
 std::unique_ptr<FastKernel> MakeF32DwConv2dAvx2(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias,
