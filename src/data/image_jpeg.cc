@@ -210,6 +210,27 @@ class JpegDecompressor {
   bool created_ = false;
 };
 
+// Huffman-coded data spends at least one bit on every 8x8 block of every component that a
+// scan codes (the code of its DC difference, or a refinement bit), and the first scan codes
+// at least one component. So a file of `size` bytes holds at most 8 * size blocks of its
+// smallest component; a header declaring more is a truncated (or crafted) file, refused
+// before the output is allocated: otherwise a 49-byte file declaring 62979 x 32772 pixels
+// made the 1/8-scaled decode allocate 96 MB. Arithmetic coding can spend less than a bit
+// per block and is not checked here (the pixel and memory caps still hold).
+Status CheckDataCanHoldImage(const jpeg_decompress_struct& cinfo, size_t size, const std::string& name) {
+  if (cinfo.arith_code) return Status::Ok();
+  int64_t fewest_blocks = std::numeric_limits<int64_t>::max();
+  for (int c = 0; c < cinfo.num_components; ++c) {
+    const jpeg_component_info& component = cinfo.comp_info[c];
+    const int64_t blocks = int64_t{component.width_in_blocks} * component.height_in_blocks;
+    if (blocks < fewest_blocks) fewest_blocks = blocks;
+  }
+  if (fewest_blocks / 8 <= static_cast<int64_t>(size)) return Status::Ok();
+  return DecodeError(name, "truncated JPEG data: " + std::to_string(cinfo.image_width) + "x" +
+                               std::to_string(cinfo.image_height) + " pixels need more than the file's " +
+                               std::to_string(size) + " bytes");
+}
+
 }  // namespace
 
 Expected<Image> DecodeJpeg(const uint8_t* data, size_t size, const std::string& name) {
@@ -230,6 +251,7 @@ Expected<Image> DecodeJpegAtLeast(const uint8_t* data, size_t size, const std::s
     return DecodeError(name, "unsupported JPEG with " + std::to_string(cinfo.num_components) + " colour components");
   }
   PCLS_RETURN_IF_ERROR(CheckDimensions(cinfo.output_width, cinfo.output_height, name));
+  PCLS_RETURN_IF_ERROR(CheckDataCanHoldImage(cinfo, size, name));
   const bool cmyk = cinfo.out_color_space == JCS_CMYK;
   const int channels = cinfo.out_color_space == JCS_GRAYSCALE ? 1 : 3;
   Image image = image_internal::MakeImage(static_cast<int>(cinfo.output_width),

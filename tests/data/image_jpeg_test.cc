@@ -212,6 +212,38 @@ TEST(DecodeJpegTest, AbsurdDimensionsAreRefusedBeforeDecoding) {
   EXPECT_EQ(image.status().message(), "big.jpg: image too large: 65500x65500 (limit 67108864 pixels)");
 }
 
+TEST(DecodeJpegTest, DimensionsTheDataCannotHoldAreRefusedBeforeDecoding) {
+  // 4000x4000 is under the pixel limit, but its 62,500 blocks per component need at least
+  // 62,500 bits of Huffman data: a few hundred bytes cannot hold them (and the 1/8 decode
+  // must not allocate its 500x500 output either).
+  for (bool progressive : {false, true}) {
+    std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(8, 8, 3), {90, progressive, false, {}});
+    const size_t sof = FindSof(bytes);
+    bytes[sof + 3] = 4000 >> 8;
+    bytes[sof + 4] = 4000 & 0xFF;
+    bytes[sof + 5] = 4000 >> 8;
+    bytes[sof + 6] = 4000 & 0xFF;
+    const std::string want = "big.jpg: truncated JPEG data: 4000x4000 pixels need more than the file's " +
+                             std::to_string(bytes.size()) + " bytes";
+    Expected<Image> image = DecodeJpeg(bytes.data(), bytes.size(), "big.jpg");
+    ASSERT_FALSE(image.ok());
+    EXPECT_EQ(image.status().message(), want);
+    image = DecodeJpegAtLeast(bytes.data(), bytes.size(), "big.jpg", 96, 96);
+    ASSERT_FALSE(image.ok());
+    EXPECT_EQ(image.status().message(), want);
+  }
+  // The bound is far from real files: a flat 1024x1024 gray image, the most compressible
+  // there is, still spends 6 bits per block (a DC difference of 0 and an end of block),
+  // 6x the bound's one.
+  Image flat;
+  flat.width = flat.height = 1024;
+  flat.channels = 1;
+  flat.pixels.assign(size_t{1024} * 1024, 77);
+  const std::vector<uint8_t> bytes = EncodeJpeg(flat, {75, false, false, {}});
+  EXPECT_GT(bytes.size(), size_t{5} * 1024 * 1024 / 64 / 8);
+  EXPECT_TRUE(DecodeJpeg(bytes.data(), bytes.size(), "flat.jpg").ok());
+}
+
 TEST(DecodeJpegTest, TooManyProgressiveScans) {
   // A valid file with 2 + 2 * 3 * 63 = 380 scans: DC and then every AC coefficient of
   // every component on its own, each in a first pass and a refinement pass.

@@ -76,10 +76,12 @@ class S8Conv2d3x3s1WinogradAvx2 final : public FastKernel {
 bool S8Conv2d3x3s1WinogradAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias,
                                      int max_threads) {
   g_ = g;
-  tiles_ = WinogradTiles::Plan(g, kBandTiles);
+
   cin_p_ = RoundUp(g.in_c, 16);
   oc_blocks_ = (g.out_c + kNr - 1) / kNr;
   slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
+  // Two bands per thread at least, so that layers of few tiles still split.
+  tiles_ = WinogradTiles::Plan(g, kBandTiles, slots_ > 1 ? 2 * slots_ : 1, kMr);
   slot_elements_ = static_cast<int64_t>(
       CacheLines(sizeof(int16_t) * kPositions * int64_t{tiles_.band_tiles} * cin_p_) / sizeof(int16_t));
   macs_ = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * 9 * g.in_c;

@@ -15,14 +15,19 @@ struct WinogradTiles {
   int band_tiles = 1;            // tiles per band (the last band of an image may have fewer)
   int bands = 1;                 // bands per image
 
-  // Bands of `target_tiles` consecutive tiles (raster order; one tile when splitting finely
-  // for tests).
-  static WinogradTiles Plan(const ConvGeometry& g, int target_tiles) {
+  // Bands of `target_tiles` consecutive tiles in raster order, fewer (a multiple of
+  // `multiple`) where the image would otherwise have less than `min_bands` bands, so that
+  // the threads of small layers share them; one tile each when splitting finely for tests.
+  // Every tile is computed the same way whichever band holds it.
+  static WinogradTiles Plan(const ConvGeometry& g, int target_tiles, int min_bands, int multiple) {
     WinogradTiles p;
     p.tiles_w = (g.out_w + 1) / 2;
     p.tiles_h = (g.out_h + 1) / 2;
     const int total = p.tiles_w * p.tiles_h;
-    p.band_tiles = host::FineSplittingForTesting() ? 1 : (target_tiles < total ? target_tiles : total);
+    const int shared = ((total + min_bands - 1) / min_bands + multiple - 1) / multiple * multiple;
+    p.band_tiles = target_tiles < shared ? target_tiles : shared;
+    if (p.band_tiles > total) p.band_tiles = total;
+    if (host::FineSplittingForTesting()) p.band_tiles = 1;
     p.bands = (total + p.band_tiles - 1) / p.band_tiles;
     return p;
   }
