@@ -45,7 +45,10 @@ ImageFormat SniffImageFormat(const uint8_t* data, size_t size);
 //   ("truncated JPEG data") rather than libjpeg's gray fill, whether the file itself ends
 //   or a Huffman-coded scan runs into the EOI marker; a scan running into another marker
 //   is "invalid JPEG: Corrupt JPEG data: premature end of data segment". Other recoverable
-//   corruption warnings (extraneous bytes between markers) are tolerated.
+//   corruption warnings (extraneous bytes between markers) are tolerated. A header whose
+//   smallest colour component has more 8x8 blocks than 8x the file's bytes is refused
+//   before decoding ("truncated JPEG data: WxH pixels need more than the file's N bytes"):
+//   Huffman data spends at least a bit per block, and real photos are far from that.
 Expected<Image> DecodeJpeg(const uint8_t* data, size_t size, const std::string& name);
 // JPEG decoded at a reduced size when that is enough: libjpeg-turbo's DCT scaling picks
 //   the smallest of 1/8, 1/4, 1/2 and 1 whose output, ceil(size / denom) per dimension, is

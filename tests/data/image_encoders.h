@@ -60,6 +60,7 @@ struct JpegOptions {
   bool subsample = false;  // 4:2:0 chroma instead of 4:4:4.
   std::vector<jpeg_scan_info> scans;  // Custom progressive scan script when not empty.
   int restart_interval = 0;           // MCUs between RSTn markers; 0 writes none.
+  bool arithmetic = false;            // arithmetic instead of Huffman coding
 };
 
 // `components` is 1 (gray), 3 (RGB) or 4 (CMYK, written with libjpeg's Adobe marker).
@@ -90,6 +91,7 @@ inline std::vector<uint8_t> EncodeJpeg(int width, int height, int components, co
     cinfo.num_scans = static_cast<int>(options.scans.size());
   }
   cinfo.restart_interval = options.restart_interval;
+  cinfo.arith_code = options.arithmetic ? TRUE : FALSE;
   jpeg_start_compress(&cinfo, TRUE);
   const size_t stride = static_cast<size_t>(width) * components;
   while (cinfo.next_scanline < cinfo.image_height) {

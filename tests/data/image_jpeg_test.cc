@@ -31,10 +31,10 @@ int MaxDifference(const Image& a, const Image& b) {
   return worst;
 }
 
-// Offset of the SOF0/SOF2 marker's payload length in a JPEG we encoded.
+// Offset of the SOF0/SOF2/SOF9/SOF10 marker's payload length in a JPEG we encoded.
 size_t FindSof(const std::vector<uint8_t>& jpeg) {
   for (size_t i = 2; i + 1 < jpeg.size(); ++i) {
-    if (jpeg[i] == 0xFF && (jpeg[i + 1] == 0xC0 || jpeg[i + 1] == 0xC2)) return i + 2;
+    if (jpeg[i] == 0xFF && (jpeg[i + 1] == 0xC0 || jpeg[i + 1] == 0xC2 || jpeg[i + 1] == 0xC9 || jpeg[i + 1] == 0xCA)) return i + 2;
   }
   ADD_FAILURE() << "no SOF marker";
   return 0;
@@ -216,8 +216,12 @@ TEST(DecodeJpegTest, DimensionsTheDataCannotHoldAreRefusedBeforeDecoding) {
   // 4000x4000 is under the pixel limit, but its 62,500 blocks per component need at least
   // 62,500 bits of Huffman data: a few hundred bytes cannot hold them (and the 1/8 decode
   // must not allocate its 500x500 output either).
-  for (bool progressive : {false, true}) {
-    std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(8, 8, 3), {90, progressive, false, {}});
+  for (int variant = 0; variant < 3; ++variant) {
+    JpegOptions options;
+    options.quality = 90;
+    options.progressive = variant == 1;
+    options.arithmetic = variant == 2;  // can code a block in less than a bit: the same limit
+    std::vector<uint8_t> bytes = EncodeJpeg(MakePattern(8, 8, 3), options);
     const size_t sof = FindSof(bytes);
     bytes[sof + 3] = 4000 >> 8;
     bytes[sof + 4] = 4000 & 0xFF;

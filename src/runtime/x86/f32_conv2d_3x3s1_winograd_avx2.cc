@@ -13,7 +13,8 @@
 // Numerics: the transforms add and subtract inputs before the multiplies, so the result is
 // not the reference's sum in another order; for layers of a trained network (sums of
 // order 1) it stays within 1e-5 (conv2d_fast_test checks max(1e-5 |ref|, 1e-5)). U is
-// computed in double and rounded once.
+// computed in double and rounded once. An infinite input can give NaN where the
+// reference gives +-inf (the transforms subtract it from itself); NaN stays NaN.
 //
 // Run splits the image into bands of 24 consecutive tiles that the pool's threads take one
 // at a time. A band first transforms its input patches (zero outside the input: padding) into
