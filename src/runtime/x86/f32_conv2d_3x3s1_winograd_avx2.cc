@@ -84,8 +84,9 @@ bool F32Conv2d3x3s1WinogradAvx2::Init(const ConvGeometry& g, F32Clamp clamp, con
 
   oc_blocks_ = (g.out_c + kNr - 1) / kNr;
   slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
-  // Two bands per thread at least, so that layers of few tiles still split.
-  tiles_ = WinogradTiles::Plan(g, kBandTiles, slots_ > 1 ? 2 * slots_ : 1, kMr);
+  // With threads, four bands per thread at least, so that layers of few tiles split
+  // evenly (a 12x12 output, 36 tiles, makes 6 bands for 2 threads rather than 3).
+  tiles_ = WinogradTiles::Plan(g, kBandTiles, slots_ > 1 ? 4 * slots_ : 1, kMr);
   const int64_t band_tiles = tiles_.band_tiles;
   v_elements_ = static_cast<int64_t>(CacheLines(sizeof(float) * kPositions * band_tiles * cin_p_) / sizeof(float));
   slot_elements_ = v_elements_ + int64_t{kPositions} * RoundUp(static_cast<int>(band_tiles), kMr) * kNr;
