@@ -9,7 +9,13 @@
 // The two arguments are the int8 and float32 peaks in GMAC/s (without them the shares are
 // left out). Each layer runs 1,000 times on one thread; the best wall time counts (the
 // kernel with warm caches and no other process in the way), so the figure is the
-// kernel's own efficiency, not the machine's load. GMAC/s counts the convolution's own
+// kernel's own efficiency, not the machine's load.
+//
+// For a profiler: PERSONCLS_CONV_ONLY=<text> times only the dense layers whose name
+// contains <text> (and skips the depthwise table), PERSONCLS_CONV_RUNS=<n> runs each n
+// times instead of 1,000, e.g. the int8 and float32 default stems under perf:
+//   PERSONCLS_CONV_ONLY="default stem" PERSONCLS_CONV_RUNS=20000 perf record -e cpu-clock
+//   build/bench/personcls_conv_efficiency GMAC/s counts the convolution's own
 // multiply-accumulates (out pixels x Cout x 3 x 3 x Cin) whatever the algorithm, so the
 // Winograd kernels, which multiply 2.25x less, can exceed 100 % of the peak.
 #include <algorithm>
@@ -42,10 +48,15 @@ const Layer kLayers[] = {
     {"VWW 1x1 24x24x32->32", 24, 32, 32, 1, 1},        {"VWW 1x1 6x6x128->128", 6, 128, 128, 1, 1},
 };
 
+int Runs() {
+  const char* runs = std::getenv("PERSONCLS_CONV_RUNS");
+  return runs != nullptr && std::atoi(runs) > 0 ? std::atoi(runs) : 1000;
+}
+
 template <typename F>
 double Best(F f) {
   double best = 1e9;
-  for (int t = 0; t < 1000; ++t) {
+  for (int t = 0, runs = Runs(); t < runs; ++t) {
     const auto t0 = std::chrono::steady_clock::now();
     f();
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -64,7 +75,9 @@ int main(int argc, char** argv) {
   std::printf("| layer | algorithm | MACs | int8 us | int8 GMAC/s | int8 %% of peak | float32 us | float32 GMAC/s | float32 %% of peak | int8 speedup |\n");
   std::printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   std::mt19937 rng(1);
+  const char* only = std::getenv("PERSONCLS_CONV_ONLY");
   for (const Layer& l : kLayers) {
+    if (only != nullptr && std::string(l.name).find(only) == std::string::npos) continue;
     const ConvGeometry g = bench::SquareConvGeometry(l.size, l.in_c, l.out_c, l.k, l.stride, /*same=*/true);
     const size_t in_n = size_t{1} * l.size * l.size * l.in_c, w_n = size_t{1} * l.out_c * l.k * l.k * l.in_c;
     const size_t out_n = size_t{1} * g.out_h * g.out_w * l.out_c;
@@ -90,6 +103,7 @@ int main(int argc, char** argv) {
                 algorithm(*f32), macs / 1e6, t8 * 1e6, macs / t8 / 1e9,
                 share(macs / t8 / 1e9, int8_peak), tf * 1e6, macs / tf / 1e9, share(macs / tf / 1e9, float_peak), tf / t8);
   }
+  if (only != nullptr) return 0;
   // Depthwise 3x3 layers of MLPerf VWW (depth multiplier 1).
   struct Dw {
     int size, channels, stride;
