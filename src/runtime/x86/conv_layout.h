@@ -104,20 +104,31 @@ void ForEachTileChunk(const ConvGeometry& g, const Band& b, const In* src, int64
                       Chunk&& chunk) {
   using Tiles = TileChunk<kMr, In, Out>;
   Tiles c;
-  const int pixels = (b.oy1 - b.oy0) * g.out_w;
-  Out* out_band = output + (int64_t{b.n} * g.out_h + b.oy0) * g.out_w * g.out_c;
-  int ry = 0, ox = 0;  // the next pixel
+  // Locals, and pointers advanced pixel by pixel: the stores into c must not make the
+  // compiler reload g or multiply per pixel (this loop was a fifth of a 3-channel stem's
+  // time). Outputs are contiguous in raster order; inputs step by col_step along a row.
+  const int out_w = g.out_w;
+  const int64_t out_c = g.out_c;
+  const int pixels = (b.oy1 - b.oy0) * out_w;
+  Out* next_dst = output + (int64_t{b.n} * g.out_h + b.oy0) * out_w * out_c;
+  const In* row_src = src;  // window origin of the next pixel's row's first pixel
+  const In* next_a = src;
+  int ox = 0;  // the next pixel's column
   for (int first = 0; first < pixels; first += kMr) {
     const int valid = pixels - first < kMr ? pixels - first : kMr;
     const int t = c.count++;
     c.valid[t] = valid;
     for (int i = 0; i < kMr; ++i) {
       if (i < valid) {
-        c.a[t][i] = src + ry * row_step + ox * col_step;
-        c.dst[t][i] = out_band + (int64_t{ry} * g.out_w + ox) * g.out_c;
-        if (++ox == g.out_w) {
+        c.a[t][i] = next_a;
+        c.dst[t][i] = next_dst;
+        next_dst += out_c;
+        if (++ox == out_w) {
           ox = 0;
-          ++ry;
+          row_src += row_step;
+          next_a = row_src;
+        } else {
+          next_a += col_step;
         }
       } else {
         c.a[t][i] = c.a[t][valid - 1];
