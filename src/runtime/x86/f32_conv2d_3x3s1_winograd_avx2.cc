@@ -30,6 +30,7 @@
 #include "runtime/host/thread_pool.h"
 #include "runtime/x86/aligned_buffer.h"
 #include "runtime/x86/conv_layout.h"
+#include "runtime/x86/lanes_avx2.h"
 #include "runtime/x86/winograd_tiles.h"
 #include "runtime/x86/x86_kernels.h"
 
@@ -43,11 +44,6 @@ constexpr int kPositions = 16;
 // few enough that V (16 * tiles * Cin floats) stays in L2.
 constexpr int kBandTiles = 24;  // a multiple of kMr
 constexpr int64_t kMinMacsPerThread = 256 * 1024;
-
-inline __m256i FirstLanes(int count) {
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
-}
 
 class F32Conv2d3x3s1WinogradAvx2 final : public FastKernel {
  public:
@@ -81,15 +77,11 @@ bool F32Conv2d3x3s1WinogradAvx2::Init(const ConvGeometry& g, F32Clamp clamp, con
   g_ = g;
   clamp_ = clamp;
   cin_p_ = RoundUp(g.in_c, 8);
-
   oc_blocks_ = (g.out_c + kNr - 1) / kNr;
   slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
-  // With threads, four bands per thread at least, so that layers of few tiles split
-  // evenly (a 12x12 output, 36 tiles, makes 6 bands for 2 threads rather than 3).
-  tiles_ = WinogradTiles::Plan(g, kBandTiles, slots_ > 1 ? 4 * slots_ : 1, kMr);
-  const int64_t band_tiles = tiles_.band_tiles;
-  v_elements_ = static_cast<int64_t>(CacheLines(sizeof(float) * kPositions * band_tiles * cin_p_) / sizeof(float));
-  slot_elements_ = v_elements_ + int64_t{kPositions} * RoundUp(static_cast<int>(band_tiles), kMr) * kNr;
+  tiles_ = WinogradTiles::Plan(g, kBandTiles, slots_, kMr);
+  v_elements_ = static_cast<int64_t>(CacheLines(sizeof(float) * kPositions * int64_t{tiles_.band_tiles} * cin_p_) / sizeof(float));
+  slot_elements_ = v_elements_ + int64_t{kPositions} * RoundUp(tiles_.band_tiles, kMr) * kNr;
   macs_ = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * 9 * g.in_c;
   u_.Reset(size_t{1} * oc_blocks_ * kPositions * g.in_c * kNr);
   bias_.Reset(size_t{1} * oc_blocks_ * kNr);

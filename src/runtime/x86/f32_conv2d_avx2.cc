@@ -22,6 +22,7 @@
 #include "runtime/host/thread_pool.h"
 #include "runtime/x86/aligned_buffer.h"
 #include "runtime/x86/conv_layout.h"
+#include "runtime/x86/lanes_avx2.h"
 #include "runtime/x86/x86_kernels.h"
 
 namespace personcls::x86 {
@@ -35,12 +36,6 @@ constexpr int kMaxVectors = 2;
 // work of one band.
 constexpr int64_t kMinMacsPerThread = 256 * 1024;
 constexpr int64_t kBandMacs = 64 * 1024;
-
-// Lane mask for the first `count` (0..8) floats of a vector.
-inline __m256i FirstLanes(int count) {
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
-}
 
 class F32Conv2dAvx2 final : public FastKernel {
  public:

@@ -19,6 +19,7 @@
 #include "runtime/host/thread_pool.h"
 #include "runtime/x86/aligned_buffer.h"
 #include "runtime/x86/conv_layout.h"
+#include "runtime/x86/lanes_avx2.h"
 #include "runtime/x86/x86_kernels.h"
 
 namespace personcls::x86 {
@@ -108,11 +109,10 @@ void F32DwConv2dAvx2::ComputeRow(const float* base, float* out_row) const {
   const int taps = kTaps > 0 ? kTaps : taps_;
   const int x_step = g_.stride_w * cp_;
   const __m256 lo = _mm256_set1_ps(clamp_.min), hi = _mm256_set1_ps(clamp_.max);
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   for (int c0 = 0; c0 < cp_; c0 += kLanes) {
     const __m256 bias = _mm256_load_ps(bias_.data() + c0);
     const int count = g_.out_c - c0 < kLanes ? g_.out_c - c0 : kLanes;
-    const __m256i store_mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
+    const __m256i store_mask = FirstLanes(count);
     __m256 w_fixed[kTaps > 0 ? kTaps : 1];
     int32_t offsets[kTaps > 0 ? kTaps : 1];
     if constexpr (kTaps > 0) {

@@ -80,9 +80,7 @@ bool S8Conv2d3x3s1WinogradAvx2::Init(const ConvGeometry& g, const S8Requant& q, 
   cin_p_ = RoundUp(g.in_c, 16);
   oc_blocks_ = (g.out_c + kNr - 1) / kNr;
   slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
-  // With threads, four bands per thread at least, so that layers of few tiles split
-  // evenly (a 12x12 output, 36 tiles, makes 6 bands for 2 threads rather than 3).
-  tiles_ = WinogradTiles::Plan(g, kBandTiles, slots_ > 1 ? 4 * slots_ : 1, kMr);
+  tiles_ = WinogradTiles::Plan(g, kBandTiles, slots_, kMr);
   slot_elements_ = static_cast<int64_t>(
       CacheLines(sizeof(int16_t) * kPositions * int64_t{tiles_.band_tiles} * cin_p_) / sizeof(int16_t));
   macs_ = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * 9 * g.in_c;

@@ -15,15 +15,17 @@ struct WinogradTiles {
   int band_tiles = 1;            // tiles per band (the last band of an image may have fewer)
   int bands = 1;                 // bands per image
 
-  // Bands of `target_tiles` consecutive tiles in raster order, fewer (a multiple of
-  // `multiple`) where the image would otherwise have less than `min_bands` bands, so that
-  // the threads of small layers share them; one tile each when splitting finely for tests.
-  // Every tile is computed the same way whichever band holds it.
-  static WinogradTiles Plan(const ConvGeometry& g, int target_tiles, int min_bands, int multiple) {
+  // Bands of `target_tiles` consecutive tiles in raster order; with `threads` > 1, fewer
+  // (a multiple of `multiple`) where the image would otherwise have less than four bands
+  // per thread, so that small layers split evenly (a 12x12 output, 36 tiles, makes 6 bands
+  // for 2 threads rather than 3). One tile each when splitting finely for tests. Every tile
+  // is computed the same way whichever band holds it.
+  static WinogradTiles Plan(const ConvGeometry& g, int target_tiles, int threads, int multiple) {
     WinogradTiles p;
     p.tiles_w = (g.out_w + 1) / 2;
     p.tiles_h = (g.out_h + 1) / 2;
     const int total = p.tiles_w * p.tiles_h;
+    const int min_bands = threads > 1 ? 4 * threads : 1;
     const int shared = ((total + min_bands - 1) / min_bands + multiple - 1) / multiple * multiple;
     p.band_tiles = target_tiles < shared ? target_tiles : shared;
     if (p.band_tiles > total) p.band_tiles = total;
