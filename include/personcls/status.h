@@ -16,7 +16,10 @@ class Status {
  public:
   Status() = default;  // ok
   static Status Ok() { return Status(); }
-  static Status Error(std::string message) { return Status(std::move(message), true); }
+  // Line breaks and other control characters (from names read out of files: a pickle key,
+  // a JSON or protobuf string) are written as \n, \r, \t or \xNN, so that every message
+  // stays one line whatever the file holds.
+  static Status Error(std::string message) { return Status(OneLine(std::move(message)), true); }
 
   bool ok() const { return !failed_; }
   const std::string& message() const { return message_; }
@@ -29,6 +32,30 @@ class Status {
 
  private:
   Status(std::string message, bool failed) : message_(std::move(message)), failed_(failed) {}
+  static std::string OneLine(std::string m) {
+    size_t i = 0;
+    while (i < m.size() && static_cast<unsigned char>(m[i]) >= 0x20 && m[i] != 0x7F) ++i;
+    if (i == m.size()) return m;  // the usual case: nothing to escape
+    std::string out = m.substr(0, i);
+    for (; i < m.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(m[i]);
+      if (c >= 0x20 && c != 0x7F) {
+        out += m[i];
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else {
+        static const char kHex[] = "0123456789abcdef";
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    }
+    return out;
+  }
   std::string message_;
   bool failed_ = false;
 };

@@ -122,6 +122,17 @@ Expected<safetensors::File> ParsePickle(const std::string& pkl, const std::strin
   return pth::ParseStateDict(MakeZip({{"some_name/data.pkl", pkl}, {"some_name/data/0", storage}, {"some_name/version", "3\n"}}), "crafted.pth");
 }
 
+// A name read from the file may hold any byte; the error stays one line (Status escapes
+// control characters). Found by fuzz_pth_state_dict (a seed now).
+TEST(PthReader, TensorNameWithALineBreakGivesOneLineError) {
+  P p;
+  p.op('}').op('(').tensor("norm.num\nbatches\x01", "0", 1, 8, {}, {}).op('u');
+  auto f = ParsePickle(p.done(), Floats(1));
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(),
+            "crafted.pth: tensor 'norm.num\\nbatches\\x01': storage 0 holds 1 elements, too few for offset 8 and shape ()");
+}
+
 TEST(PthReader, CraftedTensorHonoursOffsetAndShape) {
   P p;
   p.op('}').op('(').tensor("w", "0", 12, 2, {2, 3}, {3, 1}).tensor("v", "0", 12, 0, {1, 4}, {99, 1}).op('u');
