@@ -49,7 +49,9 @@ class F32Conv2dAvx2 final : public FastKernel {
   void PadRow(const float* input, int n, int y, float* dst) const;
   void RunBand(const float* input, float* output, float* slot, int task) const;
   // Output channels [ob * 8 * kVectors, + 8 * kVectors) of one tile.
-  template <int kVectors>
+  // kSegments, kLength: the window's shape when fixed at compile time (the 3x3 stems over
+  // 3 channels: 3 segments of 9), 0 for any.
+  template <int kVectors, int kSegments = 0, int kLength = 0>
   void ComputeTileBlock(const float* const* a, float* const* dst, int valid, int ob) const;
 
   ConvGeometry g_;
@@ -141,7 +143,9 @@ void F32Conv2dAvx2::RunBand(const float* input, float* output, float* slot, int 
                         [&](const TileChunk<kMr, float, float>& c) {
     for (int ob = 0; ob < oc_blocks_; ++ob)
       for (int t = 0; t < c.count; ++t) {
-        if (vectors_ == 2)
+        if (vectors_ == 2 && segments_ == 3 && segment_length_ == 9)
+          ComputeTileBlock<2, 3, 9>(c.a[t], c.dst[t], c.valid[t], ob);
+        else if (vectors_ == 2)
           ComputeTileBlock<2>(c.a[t], c.dst[t], c.valid[t], ob);
         else
           ComputeTileBlock<1>(c.a[t], c.dst[t], c.valid[t], ob);
@@ -151,10 +155,10 @@ void F32Conv2dAvx2::RunBand(const float* input, float* output, float* slot, int 
 
 // kMr pixels (window origins a[i], outputs dst[i] for i < valid), output channels
 // [ob * kVectors * 8, + kVectors * 8).
-template <int kVectors>
+template <int kVectors, int kSegments, int kLength>
 void F32Conv2dAvx2::ComputeTileBlock(const float* const* a, float* const* dst, int valid, int ob) const {
   constexpr int kNr = 8 * kVectors;
-  const int segments = segments_, length = segment_length_;
+  const int segments = kSegments > 0 ? kSegments : segments_, length = kLength > 0 ? kLength : segment_length_;
   const __m256 lo = _mm256_set1_ps(clamp_.min), hi = _mm256_set1_ps(clamp_.max);
   {
     // acc[i][v]: pixel i, output channels ob * kNr + 8 v .. + 7. Every loop over i or v
@@ -165,11 +169,13 @@ void F32Conv2dAvx2::ComputeTileBlock(const float* const* a, float* const* dst, i
 #pragma GCC unroll 2
       for (int v = 0; v < kVectors; ++v) acc[i][v] = _mm256_setzero_ps();
     const float* w = weights_.data() + int64_t{ob} * segments * length * kNr;
+#pragma GCC unroll 3
     for (int s = 0; s < segments; ++s) {
       const int off = segment_offsets_[s];
       const float* p[kMr];
 #pragma GCC unroll 6
       for (int i = 0; i < kMr; ++i) p[i] = a[i] + off;
+#pragma GCC unroll 9
       for (int c = 0; c < length; ++c, w += kNr) {
         __m256 wv[kVectors];
 #pragma GCC unroll 2

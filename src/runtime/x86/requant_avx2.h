@@ -23,12 +23,33 @@ namespace personcls::x86 {
 
 // Requantization constants of 8 consecutive output channels, laid out as the vector code
 // loads them.
+//
+// Two exact ways to compute the same result:
+//  - General (any shift in [-31, 31]): TFLite's two steps as written above, 16 vector ops.
+//  - Single rounding (every lane right-shifts, e = -shift >= 1; that is every layer whose
+//    real scale is below 0.5, which is every convolution of the models we ship): the two
+//    roundings fold into one 64-bit sum, 11 vector ops. Nested floor divisions compose,
+//    floor(floor(a / b) / c) = floor(a / (b c)), so with p = x * m (m >= 0)
+//        r = floor((p + 2^30 + 2^(30+e) - n * 2^31) / 2^(31+e)),  n = [p + 2^30 < 0]
+//    (n is the "h < 0" of RoundingDivideByPOT's threshold). The vector code takes n from
+//    the sign of p instead. The two differ only for p in [-2^30, 0), where the sum lies in
+//    [2^(30+e) - 2^31, 2^(30+e) - 2^30), so r = 0 either way, as the reference's
+//    RoundingDivideByPOT(0, e). |p| <= 2^62 and the constant is below 2^62, so the sum
+//    never overflows; its high 32 bits are floor(sum / 2^32), shifted right
+//    arithmetically by e - 1 more.
 struct alignas(32) RequantBlock8 {
   int32_t left_shift[8];
   int32_t multiplier[8];
+  int32_t multiplier_odd[8];  // multiplier[1], [3], [5], [7] in the even lanes
   int32_t right_shift[8];
   int32_t remainder_mask[8];  // (1 << right_shift) - 1
   int32_t threshold[8];       // remainder_mask >> 1 (plus 1 for negative values, at run time)
+  // Single rounding: 2^30 + 2^(30+e) (p >= 0) and that minus 2^31 (p < 0) for the even
+  // lanes (channels 0, 2, 4, 6) and the odd ones (1, 3, 5, 7); e - 1 per lane.
+  int64_t round_even[4], round_even_negative[4];
+  int64_t round_odd[4], round_odd_negative[4];
+  int32_t high_shift[8];
+  bool single_rounding;  // every lane qualifies (see above)
 };
 
 // True when every channel's (multiplier, shift) is in the range the vector code handles
@@ -43,17 +64,27 @@ inline bool RequantSupported(const S8Requant& q, int channels) {
 }
 
 // Sets lane `lane` of `b` to output channel c's constants; a channel c >= channels gets a
-// zero multiplier (its lane is computed but never stored).
+// zero multiplier and a right shift of 1 (its lane is computed but never stored). Once all
+// 8 lanes are set, b.single_rounding says whether the single-rounding form applies.
 inline void FillRequantLane(const S8Requant& q, int c, int channels, RequantBlock8& b, int lane) {
   const int ch = q.per_tensor ? 0 : c;
   const bool real = c < channels;
-  const int shift = real ? q.shift[ch] : 0;
+  const int shift = real ? q.shift[ch] : -1;
   b.left_shift[lane] = shift > 0 ? shift : 0;
   b.multiplier[lane] = real ? q.multiplier[ch] : 0;
+  if (lane % 2 == 1) b.multiplier_odd[lane - 1] = b.multiplier[lane];
+  b.multiplier_odd[lane | 1] = 0;  // unused: vpmuldq reads the even lanes only
   const int right = shift > 0 ? 0 : -shift;
   b.right_shift[lane] = right;
   b.remainder_mask[lane] = static_cast<int32_t>((int64_t{1} << right) - 1);
   b.threshold[lane] = b.remainder_mask[lane] >> 1;
+  const int64_t round = right >= 1 ? (int64_t{1} << 30) + (int64_t{1} << (30 + right)) : 0;
+  (lane % 2 == 0 ? b.round_even : b.round_odd)[lane / 2] = round;
+  (lane % 2 == 0 ? b.round_even_negative : b.round_odd_negative)[lane / 2] = round - (int64_t{1} << 31);
+  b.high_shift[lane] = right >= 1 ? right - 1 : 0;
+  b.single_rounding = true;
+  for (int j = 0; j < 8; ++j)
+    if (b.right_shift[j] < 1) b.single_rounding = false;
 }
 
 // Fills blocks[0 .. ceil(channels_padded / 8)) from `q`, 8 consecutive channels per block.
@@ -62,24 +93,37 @@ inline void FillRequantBlocks(const S8Requant& q, int channels, int channels_pad
 }
 
 // The constants of one RequantBlock8 held in registers (load once per channel block,
-// outside the pixel loop).
+// outside the pixel loop: the int8 stores between uses could alias the block in memory).
+// Only the fields of the block's form are loaded; the others are zero.
 struct Requant8 {
-  __m256i left_shift, multiplier, multiplier_odd, right_shift, remainder_mask, threshold;
+  bool single_rounding;
+  __m256i multiplier, multiplier_odd;
+  __m256i round_even, round_even_negative, round_odd, round_odd_negative, high_shift;  // single rounding
+  __m256i left_shift, right_shift, remainder_mask, threshold;                          // two roundings
 };
 
-inline Requant8 LoadRequant8(const RequantBlock8& p) {
-  Requant8 r;
-  r.left_shift = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.left_shift));
-  r.multiplier = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.multiplier));
-  r.multiplier_odd = _mm256_srli_epi64(r.multiplier, 32);
-  r.right_shift = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.right_shift));
-  r.remainder_mask = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.remainder_mask));
-  r.threshold = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.threshold));
-  return r;
+namespace requant_detail {
+
+inline __m256i Load(const int32_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
+inline __m256i Load(const int64_t* p) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(p)); }
+
+// The rounding constant of each 64-bit product: `negative` where the product is negative.
+inline __m256i SelectBySign(__m256i positive, __m256i negative, __m256i product) {
+  return _mm256_castpd_si256(
+      _mm256_blendv_pd(_mm256_castsi256_pd(positive), _mm256_castsi256_pd(negative), _mm256_castsi256_pd(product)));
 }
 
-// MultiplyByQuantizedMultiplier(acc, ...) + output_offset for 8 lanes (no clamp).
-inline __m256i Requantize8(__m256i acc, const Requant8& p, __m256i output_offset) {
+inline __m256i SingleRounding(__m256i acc, const Requant8& p) {
+  const __m256i even = _mm256_mul_epi32(acc, p.multiplier);  // lanes 0, 2, 4, 6 -> 64 bits
+  const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), p.multiplier_odd);
+  const __m256i even_sum = _mm256_add_epi64(even, SelectBySign(p.round_even, p.round_even_negative, even));
+  const __m256i odd_sum = _mm256_add_epi64(odd, SelectBySign(p.round_odd, p.round_odd_negative, odd));
+  // High 32 bits of each sum: floor(sum / 2^32), back in lanes 0..7.
+  const __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even_sum, 32), odd_sum, 0xAA);
+  return _mm256_srav_epi32(high, p.high_shift);
+}
+
+inline __m256i DoubleRounding(__m256i acc, const Requant8& p) {
   const __m256i x = _mm256_sllv_epi32(acc, p.left_shift);
   const __m256i nudge = _mm256_set1_epi64x(int64_t{1} << 30);
   // Even lanes: 64-bit products of lanes 0,2,4,6; odd lanes: of lanes 1,3,5,7.
@@ -92,7 +136,50 @@ inline __m256i Requantize8(__m256i acc, const Requant8& p, __m256i output_offset
   const __m256i remainder = _mm256_and_si256(high, p.remainder_mask);
   const __m256i threshold = _mm256_sub_epi32(p.threshold, _mm256_srai_epi32(high, 31));
   const __m256i r = _mm256_srav_epi32(high, p.right_shift);
-  return _mm256_add_epi32(_mm256_sub_epi32(r, _mm256_cmpgt_epi32(remainder, threshold)), output_offset);  // true lanes are -1
+  return _mm256_sub_epi32(r, _mm256_cmpgt_epi32(remainder, threshold));  // true lanes are -1
+}
+
+}  // namespace requant_detail
+
+inline Requant8 LoadRequant8(const RequantBlock8& b) {
+  using requant_detail::Load;
+  Requant8 r;
+  const __m256i zero = _mm256_setzero_si256();
+  r.single_rounding = b.single_rounding;
+  r.multiplier = Load(b.multiplier);
+  r.multiplier_odd = Load(b.multiplier_odd);
+  const bool s = b.single_rounding;
+  r.round_even = s ? Load(b.round_even) : zero;
+  r.round_even_negative = s ? Load(b.round_even_negative) : zero;
+  r.round_odd = s ? Load(b.round_odd) : zero;
+  r.round_odd_negative = s ? Load(b.round_odd_negative) : zero;
+  r.high_shift = s ? Load(b.high_shift) : zero;
+  r.left_shift = s ? zero : Load(b.left_shift);
+  r.right_shift = s ? zero : Load(b.right_shift);
+  r.remainder_mask = s ? zero : Load(b.remainder_mask);
+  r.threshold = s ? zero : Load(b.threshold);
+  return r;
+}
+
+// MultiplyByQuantizedMultiplier(acc, ...) + output_offset for 8 lanes (no clamp), in the
+// form chosen at compile time (kSingleRounding must equal p.single_rounding): for loops
+// that choose the form once per block.
+template <bool kSingleRounding>
+inline __m256i Requantize8(__m256i acc, const Requant8& p, __m256i output_offset) {
+  const __m256i r = kSingleRounding ? requant_detail::SingleRounding(acc, p) : requant_detail::DoubleRounding(acc, p);
+  return _mm256_add_epi32(r, output_offset);
+}
+
+// As above, the form chosen at run time: the branch goes the same way for every call on
+// a block (and, in practice, every block).
+inline __m256i Requantize8(__m256i acc, const Requant8& p, __m256i output_offset) {
+  return p.single_rounding ? Requantize8<true>(acc, p, output_offset) : Requantize8<false>(acc, p, output_offset);
+}
+
+// As above with the constants read from the block in memory (memory operands): for
+// register-starved callers (a tile's accumulators fill the register file).
+inline __m256i Requantize8(__m256i acc, const RequantBlock8& b, __m256i output_offset) {
+  return Requantize8(acc, LoadRequant8(b), output_offset);
 }
 
 // Saturates 8 int32 lanes to int8 and clamps to [act_min, act_max] (given as 16 copies in

@@ -223,9 +223,8 @@ void S8Conv2dAvx2::ComputeTileBlock(const int16_t* const* a, int8_t* const* dst,
         }
       }
     }
-    Requant8 rq[kVectors];
-#pragma GCC unroll 2
-    for (int v = 0; v < kVectors; ++v) rq[v] = LoadRequant8(requant_[ob * kVectors + v]);
+    // Constants as memory operands: the accumulators fill the register file.
+    const RequantBlock8* rq = &requant_[ob * kVectors];
     const int oc0 = ob * kNr;
     const int count = g_.out_c - oc0 < kNr ? g_.out_c - oc0 : kNr;
 #pragma GCC unroll 6
