@@ -141,24 +141,30 @@ inline __m256i DoubleRounding(__m256i acc, const Requant8& p) {
 
 }  // namespace requant_detail
 
+// Loads the constants of form kSingleRounding (which must be b.single_rounding); the other
+// form's fields are zero.
+template <bool kSingleRounding>
 inline Requant8 LoadRequant8(const RequantBlock8& b) {
   using requant_detail::Load;
-  Requant8 r;
   const __m256i zero = _mm256_setzero_si256();
-  r.single_rounding = b.single_rounding;
+  Requant8 r;
+  r.single_rounding = kSingleRounding;
   r.multiplier = Load(b.multiplier);
   r.multiplier_odd = Load(b.multiplier_odd);
-  const bool s = b.single_rounding;
-  r.round_even = s ? Load(b.round_even) : zero;
-  r.round_even_negative = s ? Load(b.round_even_negative) : zero;
-  r.round_odd = s ? Load(b.round_odd) : zero;
-  r.round_odd_negative = s ? Load(b.round_odd_negative) : zero;
-  r.high_shift = s ? Load(b.high_shift) : zero;
-  r.left_shift = s ? zero : Load(b.left_shift);
-  r.right_shift = s ? zero : Load(b.right_shift);
-  r.remainder_mask = s ? zero : Load(b.remainder_mask);
-  r.threshold = s ? zero : Load(b.threshold);
+  r.round_even = kSingleRounding ? Load(b.round_even) : zero;
+  r.round_even_negative = kSingleRounding ? Load(b.round_even_negative) : zero;
+  r.round_odd = kSingleRounding ? Load(b.round_odd) : zero;
+  r.round_odd_negative = kSingleRounding ? Load(b.round_odd_negative) : zero;
+  r.high_shift = kSingleRounding ? Load(b.high_shift) : zero;
+  r.left_shift = kSingleRounding ? zero : Load(b.left_shift);
+  r.right_shift = kSingleRounding ? zero : Load(b.right_shift);
+  r.remainder_mask = kSingleRounding ? zero : Load(b.remainder_mask);
+  r.threshold = kSingleRounding ? zero : Load(b.threshold);
   return r;
+}
+
+inline Requant8 LoadRequant8(const RequantBlock8& b) {
+  return b.single_rounding ? LoadRequant8<true>(b) : LoadRequant8<false>(b);
 }
 
 // MultiplyByQuantizedMultiplier(acc, ...) + output_offset for 8 lanes (no clamp), in the
@@ -176,10 +182,12 @@ inline __m256i Requantize8(__m256i acc, const Requant8& p, __m256i output_offset
   return p.single_rounding ? Requantize8<true>(acc, p, output_offset) : Requantize8<false>(acc, p, output_offset);
 }
 
-// As above with the constants read from the block in memory (memory operands): for
-// register-starved callers (a tile's accumulators fill the register file).
+// As Requantize8<kSingleRounding> with the constants read from the block in memory
+// (memory operands): for register-starved callers (a tile's accumulators fill the
+// register file).
+template <bool kSingleRounding>
 inline __m256i Requantize8(__m256i acc, const RequantBlock8& b, __m256i output_offset) {
-  return Requantize8(acc, LoadRequant8(b), output_offset);
+  return Requantize8<kSingleRounding>(acc, LoadRequant8<kSingleRounding>(b), output_offset);
 }
 
 // Saturates 8 int32 lanes to int8 and clamps to [act_min, act_max] (given as 16 copies in

@@ -26,6 +26,7 @@
 
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "runtime/host/thread_pool.h"
 #include "runtime/x86/aligned_buffer.h"
@@ -223,24 +224,33 @@ void S8Conv2dAvx2::ComputeTileBlock(const int16_t* const* a, int8_t* const* dst,
         }
       }
     }
-    // Constants as memory operands: the accumulators fill the register file.
+    // Constants as memory operands (the accumulators fill the register file), the form
+    // chosen once per tile.
     const RequantBlock8* rq = &requant_[ob * kVectors];
     const int oc0 = ob * kNr;
     const int count = g_.out_c - oc0 < kNr ? g_.out_c - oc0 : kNr;
+    auto store = [&](auto single_rounding) {
+      constexpr bool kSingle = decltype(single_rounding)::value;
 #pragma GCC unroll 6
-    for (int i = 0; i < kMr; ++i) {
-      if (i >= valid) break;
-      int8_t* d = dst[i] + oc0;
-      __m128i packed;
-      if constexpr (kVectors == 2)
-        packed = PackClamp16(Requantize8(acc[i][0], rq[0], out_offset), Requantize8(acc[i][1], rq[1], out_offset), act_min, act_max);
-      else
-        packed = PackClamp8(Requantize8(acc[i][0], rq[0], out_offset), act_min, act_max);
-      if (kVectors == 1 && count == 8)
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(d), packed);
-      else
-        StoreFirstBytes(d, packed, count);
-    }
+      for (int i = 0; i < kMr; ++i) {
+        if (i >= valid) break;
+        int8_t* d = dst[i] + oc0;
+        __m128i packed;
+        if constexpr (kVectors == 2)
+          packed = PackClamp16(Requantize8<kSingle>(acc[i][0], rq[0], out_offset), Requantize8<kSingle>(acc[i][1], rq[1], out_offset),
+                               act_min, act_max);
+        else
+          packed = PackClamp8(Requantize8<kSingle>(acc[i][0], rq[0], out_offset), act_min, act_max);
+        if (kVectors == 1 && count == 8)
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(d), packed);
+        else
+          StoreFirstBytes(d, packed, count);
+      }
+    };
+    if (rq[0].single_rounding && rq[kVectors - 1].single_rounding)
+      store(std::true_type{});
+    else
+      store(std::false_type{});
   }
 }
 
