@@ -1,7 +1,10 @@
 // f32_conv2d_avx2 / f32_conv2d_1x1_avx2: float CONV_2D for AVX2+FMA, any kernel size,
 // stride, dilation and padding; within 1e-5 relative of ref::f32_conv2d.
 //
-// The microkernel computes a tile of kMr output pixels x 16 (or 8) output channels: for every
+// The microkernel computes a tile of 6 output pixels x 16 output channels (8 when Cout <= 8),
+// or of 3 pixels x 32 channels when a band's pixel count wastes less in tiles of 3 (the
+// 3x3 layers at the end of MobileNetV1: 9 pixels are 2 tiles of 6 with 3 computed for
+// nothing, but exactly 3 tiles of 3). For every
 // window value it broadcasts the value of each pixel and FMAs it with the packed weights
 // of the output channels. The window is walked in "segments", runs contiguous in memory:
 // a window row (Kw * Cin values) when dilation_w == 1, else a tap (Cin values). Each
@@ -28,10 +31,8 @@
 namespace personcls::x86 {
 namespace {
 
-constexpr int kMr = 6;  // output pixels per tile
-// Output channels per tile: two vectors of 8 floats, or one when Cout <= 8 (the
-// 3-channel stem convolutions have 8 outputs).
-constexpr int kMaxVectors = 2;
+constexpr int kMr = 6;      // output pixels per tile of one or two vectors of 8 channels
+constexpr int kMrWide = 3;  // output pixels per tile of four vectors (32 channels)
 // Multiply-accumulates below which another thread costs more than it saves, and the
 // work of one band.
 constexpr int64_t kMinMacsPerThread = 256 * 1024;
@@ -51,8 +52,10 @@ class F32Conv2dAvx2 final : public FastKernel {
   // Output channels [ob * 8 * kVectors, + 8 * kVectors) of one tile.
   // kSegments, kLength: the window's shape when fixed at compile time (the 3x3 stems over
   // 3 channels: 3 segments of 9), 0 for any.
-  template <int kVectors, int kSegments = 0, int kLength = 0>
+  template <int kPixels, int kVectors, int kSegments = 0, int kLength = 0>
   void ComputeTileBlock(const float* const* a, float* const* dst, int valid, int ob) const;
+  template <int kPixels, int kVectors>
+  void RunTiles(const Band& b, const float* src, float* output) const;
 
   ConvGeometry g_;
   F32Clamp clamp_{0, 0};
@@ -64,7 +67,7 @@ class F32Conv2dAvx2 final : public FastKernel {
   int segment_length_ = 0;     // Kw * Cin or Cin
   int wp_ = 0;                 // padded view width (used when padded_)
   int src_w_ = 0;              // columns of what the microkernel reads (Wp or W)
-  int vectors_ = 0;            // vectors of 8 output channels per tile: 1 or 2
+  int vectors_ = 0;            // vectors of 8 output channels per tile: 1, 2 or 4
   int nr_ = 0;                 // output channels per tile: 8 * vectors_
   int oc_blocks_ = 0;          // ceil(Cout / nr_)
   int64_t macs_ = 0;
@@ -86,7 +89,10 @@ bool F32Conv2dAvx2::Init(const ConvGeometry& g, F32Clamp clamp, const float* fil
   src_w_ = padded_ ? wp_ : g.in_w;
   slots_ = max_threads < 1 ? 1 : (max_threads > host::kMaxThreads ? host::kMaxThreads : max_threads);
   slot_elements_ = static_cast<int64_t>(CacheLines(sizeof(float) * int64_t{bands_.view_rows} * wp_ * g.in_c) / sizeof(float));
-  vectors_ = g.out_c <= 8 ? 1 : kMaxVectors;
+  // Pixels computed for nothing when a full band's pixels go in tiles of `tile`.
+  const int band_pixels = bands_.rows * g.out_w;
+  auto waste = [band_pixels](int tile) { return (band_pixels + tile - 1) / tile * tile - band_pixels; };
+  vectors_ = g.out_c <= 8 ? 1 : (g.out_c >= 32 && waste(kMrWide) < waste(kMr) ? 4 : 2);
   nr_ = 8 * vectors_;
   oc_blocks_ = (g.out_c + nr_ - 1) / nr_;
   macs_ = int64_t{g.batch} * g.out_h * g.out_w * g.out_c * g.k_h * g.k_w * g.in_c;
@@ -128,7 +134,7 @@ void F32Conv2dAvx2::PadRow(const float* input, int n, int y, float* dst) const {
 }
 
 // Band `task` (image task / bands, rows [oy0, oy1)): pad its view rows into `slot` (or
-// read the input in place), then compute its pixels in tiles of kMr.
+// read the input in place), then compute its pixels in tiles (RunTiles).
 void F32Conv2dAvx2::RunBand(const float* input, float* output, float* slot, int task) const {
   const Band b = BandOf(bands_, g_, task);
   const int64_t row_elements = int64_t{src_w_} * g_.in_c;
@@ -139,24 +145,35 @@ void F32Conv2dAvx2::RunBand(const float* input, float* output, float* slot, int 
   } else {
     src = input + (int64_t{b.n} * g_.in_h + int64_t{b.oy0} * g_.stride_h) * row_elements;
   }
-  ForEachTileChunk<kMr>(g_, b, src, g_.stride_h * row_elements, int64_t{g_.stride_w} * g_.in_c, output,
-                        [&](const TileChunk<kMr, float, float>& c) {
+  if (vectors_ == 4)
+    RunTiles<kMrWide, 4>(b, src, output);
+  else if (vectors_ == 2)
+    RunTiles<kMr, 2>(b, src, output);
+  else
+    RunTiles<kMr, 1>(b, src, output);
+}
+
+// The band's pixels in tiles of kPixels x (8 * kVectors) channels.
+template <int kPixels, int kVectors>
+void F32Conv2dAvx2::RunTiles(const Band& b, const float* src, float* output) const {
+  const int64_t row_elements = int64_t{src_w_} * g_.in_c;
+  ForEachTileChunk<kPixels>(g_, b, src, g_.stride_h * row_elements, int64_t{g_.stride_w} * g_.in_c, output,
+                            [&](const TileChunk<kPixels, float, float>& c) {
     for (int ob = 0; ob < oc_blocks_; ++ob)
       for (int t = 0; t < c.count; ++t) {
-        if (vectors_ == 2 && segments_ == 3 && segment_length_ == 9)
-          ComputeTileBlock<2, 3, 9>(c.a[t], c.dst[t], c.valid[t], ob);
-        else if (vectors_ == 2)
-          ComputeTileBlock<2>(c.a[t], c.dst[t], c.valid[t], ob);
+        if (kVectors == 2 && segments_ == 3 && segment_length_ == 9)
+          ComputeTileBlock<kPixels, kVectors, 3, 9>(c.a[t], c.dst[t], c.valid[t], ob);
         else
-          ComputeTileBlock<1>(c.a[t], c.dst[t], c.valid[t], ob);
+          ComputeTileBlock<kPixels, kVectors>(c.a[t], c.dst[t], c.valid[t], ob);
       }
   });
 }
 
-// kMr pixels (window origins a[i], outputs dst[i] for i < valid), output channels
+// kPixels pixels (window origins a[i], outputs dst[i] for i < valid), output channels
 // [ob * kVectors * 8, + kVectors * 8).
-template <int kVectors, int kSegments, int kLength>
+template <int kPixels, int kVectors, int kSegments, int kLength>
 void F32Conv2dAvx2::ComputeTileBlock(const float* const* a, float* const* dst, int valid, int ob) const {
+  constexpr int kMr = kPixels;
   constexpr int kNr = 8 * kVectors;
   const int segments = kSegments > 0 ? kSegments : segments_, length = kLength > 0 ? kLength : segment_length_;
   const __m256 lo = _mm256_set1_ps(clamp_.min), hi = _mm256_set1_ps(clamp_.max);
@@ -166,7 +183,7 @@ void F32Conv2dAvx2::ComputeTileBlock(const float* const* a, float* const* dst, i
     __m256 acc[kMr][kVectors];
 #pragma GCC unroll 6
     for (int i = 0; i < kMr; ++i)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int v = 0; v < kVectors; ++v) acc[i][v] = _mm256_setzero_ps();
     const float* w = weights_.data() + int64_t{ob} * segments * length * kNr;
 #pragma GCC unroll 3
@@ -178,18 +195,18 @@ void F32Conv2dAvx2::ComputeTileBlock(const float* const* a, float* const* dst, i
 #pragma GCC unroll 9
       for (int c = 0; c < length; ++c, w += kNr) {
         __m256 wv[kVectors];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int v = 0; v < kVectors; ++v) wv[v] = _mm256_load_ps(w + 8 * v);
 #pragma GCC unroll 6
         for (int i = 0; i < kMr; ++i) {
           const __m256 x = _mm256_broadcast_ss(p[i] + c);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
           for (int v = 0; v < kVectors; ++v) acc[i][v] = _mm256_fmadd_ps(x, wv[v], acc[i][v]);
         }
       }
     }
     __m256 bias[kVectors];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int v = 0; v < kVectors; ++v) bias[v] = _mm256_load_ps(bias_.data() + ob * kNr + 8 * v);
     const int oc0 = ob * kNr;
     const int count = g_.out_c - oc0 < kNr ? g_.out_c - oc0 : kNr;
@@ -197,7 +214,7 @@ void F32Conv2dAvx2::ComputeTileBlock(const float* const* a, float* const* dst, i
     for (int i = 0; i < kMr; ++i) {
       if (i >= valid) break;
       float* d = dst[i] + oc0;
-#pragma GCC unroll 2
+#pragma GCC unroll 4
       for (int v = 0; v < kVectors; ++v) {
         // std::min(std::max(acc + bias, lo), hi) with its NaN behaviour: max_ps/min_ps
         // return their second operand when unordered.
