@@ -44,6 +44,8 @@ class FastKernelFactory {
   virtual FastKernelChoice F32Conv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) = 0;
   virtual FastKernelChoice S8DwConv2d(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias) = 0;
   virtual FastKernelChoice F32DwConv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias) = 0;
+  virtual FastKernelChoice S8AvgPool2d(const ConvGeometry& g, int32_t act_min, int32_t act_max) = 0;
+  virtual FastKernelChoice F32AvgPool2d(const ConvGeometry& g, F32Clamp clamp) = 0;
 
  protected:
   ~FastKernelFactory() = default;
@@ -62,5 +64,8 @@ std::unique_ptr<FastKernel> MakeFastS8DwConv2d(const ConvGeometry& g, const S8Re
                                                int max_threads = 1);
 std::unique_ptr<FastKernel> MakeFastF32DwConv2d(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias,
                                                 int max_threads = 1);
+// AVERAGE_POOL_2D (in_c == out_c): single-threaded, no scratch, bit-exact in both types.
+std::unique_ptr<FastKernel> MakeFastS8AvgPool2d(const ConvGeometry& g, int32_t act_min, int32_t act_max);
+std::unique_ptr<FastKernel> MakeFastF32AvgPool2d(const ConvGeometry& g, F32Clamp clamp);
 
 }  // namespace personcls

@@ -1,5 +1,6 @@
 // AVERAGE_POOL_2D and MAX_POOL_2D over NHWC tensors.
 #include "runtime/conv_common.h"
+#include "runtime/fast_kernels.h"
 #include "runtime/quant_math.h"
 #include "runtime/ref/ref_kernels.h"
 
@@ -12,7 +13,8 @@ struct Pool2DData {
   DType dtype = DType::kFloat32;
   int32_t act_min = -128, act_max = 127;
   F32Clamp clamp{0, 0};
-  McuS8Pool mcu;  // MCU kernel, used when mcu.run is set
+  McuS8Pool mcu;               // MCU kernel, used when mcu.run is set
+  FastKernel* fast = nullptr;  // host SIMD kernel (owned by the fast-kernel factory), when set
 };
 
 bool PreparePool2D(PrepareContext& ctx, bool average, Diag& d) {
@@ -37,9 +39,23 @@ bool PreparePool2D(PrepareContext& ctx, bool average, Diag& d) {
     quant::ActivationRangeInt8(o.activation, output.scale(), output.zero_point(), &p->act_min, &p->act_max);
     ctx.kernel_name = average ? "s8_avgpool2d_ref" : "s8_maxpool2d_ref";
     if (ctx.use_fast && (average ? SelectMcuS8AvgPool2d(g, &p->mcu) : SelectMcuS8MaxPool2d(g, &p->mcu))) ctx.kernel_name = p->mcu.name;
+    if (ctx.use_fast && average && ctx.fast_factory && !p->mcu.run) {
+      const FastKernelChoice c = ctx.fast_factory->S8AvgPool2d(g, p->act_min, p->act_max);
+      if (c.kernel) {
+        p->fast = c.kernel;
+        ctx.kernel_name = c.name;
+      }
+    }
   } else if (p->dtype == DType::kFloat32) {
     quant::ActivationRangeFloat(o.activation, &p->clamp.min, &p->clamp.max);
     ctx.kernel_name = average ? "f32_avgpool2d_ref" : "f32_maxpool2d_ref";
+    if (ctx.use_fast && average && ctx.fast_factory) {
+      const FastKernelChoice c = ctx.fast_factory->F32AvgPool2d(g, p->clamp);
+      if (c.kernel) {
+        p->fast = c.kernel;
+        ctx.kernel_name = c.name;
+      }
+    }
   } else {
     return d.Fail("input type %s not supported", DTypeName(p->dtype));
   }
@@ -51,6 +67,7 @@ bool PrepareMaxPool2D(PrepareContext& ctx, Diag& d) { return PreparePool2D(ctx, 
 
 void EvalPool2D(const void* op_data, const EvalContext& e) {
   const auto& p = *static_cast<const Pool2DData*>(op_data);
+  if (p.fast) return p.fast->Run(e.inputs[0], e.outputs[0], e.scratch, e.num_threads);
   if (p.dtype == DType::kInt8) {
     if (p.mcu.run)
       p.mcu.run(p.g, p.act_min, p.act_max, e.in<int8_t>(0), e.out<int8_t>(0));

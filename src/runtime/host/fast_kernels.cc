@@ -42,4 +42,14 @@ std::unique_ptr<FastKernel> MakeFastF32DwConv2d(const ConvGeometry& g, F32Clamp 
   return x86::MakeF32DwConv2dAvx2(g, clamp, filter, bias, max_threads);
 }
 
+std::unique_ptr<FastKernel> MakeFastS8AvgPool2d(const ConvGeometry& g, int32_t act_min, int32_t act_max) {
+  if (!CpuHasAvx2Fma()) return nullptr;
+  return x86::MakeS8AvgPool2dAvx2(g, act_min, act_max);
+}
+
+std::unique_ptr<FastKernel> MakeFastF32AvgPool2d(const ConvGeometry& g, F32Clamp clamp) {
+  if (!CpuHasAvx2Fma()) return nullptr;
+  return x86::MakeF32AvgPool2dAvx2(g, clamp);
+}
+
 }  // namespace personcls

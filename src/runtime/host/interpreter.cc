@@ -72,6 +72,10 @@ class HostFastKernels final : public FastKernelFactory {
   FastKernelChoice F32DwConv2d(const ConvGeometry& g, F32Clamp c, const float* f, const float* b) override {
     return Keep(MakeFastF32DwConv2d(g, c, f, b, max_threads));
   }
+  FastKernelChoice S8AvgPool2d(const ConvGeometry& g, int32_t act_min, int32_t act_max) override {
+    return Keep(MakeFastS8AvgPool2d(g, act_min, act_max));
+  }
+  FastKernelChoice F32AvgPool2d(const ConvGeometry& g, F32Clamp c) override { return Keep(MakeFastF32AvgPool2d(g, c)); }
   size_t persistent_bytes() const {
     size_t total = 0;
     for (const auto& k : kernels_) total += k->persistent_bytes();

@@ -29,5 +29,8 @@ std::unique_ptr<FastKernel> MakeS8DwConv2dAvx2(const ConvGeometry& g, const S8Re
                                                int max_threads);
 std::unique_ptr<FastKernel> MakeF32DwConv2dAvx2(const ConvGeometry& g, F32Clamp clamp, const float* filter, const float* bias,
                                                 int max_threads);
+// AVERAGE_POOL_2D (pool2d_avx2.cc); int8 windows of fewer than 2^16 taps.
+std::unique_ptr<FastKernel> MakeS8AvgPool2dAvx2(const ConvGeometry& g, int32_t act_min, int32_t act_max);
+std::unique_ptr<FastKernel> MakeF32AvgPool2dAvx2(const ConvGeometry& g, F32Clamp clamp);
 
 }  // namespace personcls::x86
