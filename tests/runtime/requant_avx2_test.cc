@@ -6,6 +6,7 @@
 // rounding's ties, where the two forms could part.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -45,8 +46,11 @@ std::vector<int32_t> InterestingAccumulators(int32_t m, int shift, std::mt19937&
     const long double tie1 =
         (static_cast<long double>(k) + 0.5L) * static_cast<long double>(int64_t{1} << 31) / static_cast<long double>(m) /
         static_cast<long double>(int64_t{1} << left);
-    for (long double t : {tie1, tie2})
-      for (int d = -3; d <= 3; ++d) v.push_back(Clamp32(static_cast<int64_t>(t) + d));
+    for (long double t : {tie1, tie2}) {
+      // Ties beyond int32 (tiny multipliers) clamp to its ends before the cast.
+      const long double bounded = std::min(std::max(t, static_cast<long double>(kMin) - 8), static_cast<long double>(kMax) + 8);
+      for (int d = -3; d <= 3; ++d) v.push_back(Clamp32(static_cast<int64_t>(bounded) + d));
+    }
   }
   std::uniform_int_distribution<int32_t> any(kMin, kMax);
   for (int i = 0; i < 16; ++i) v.push_back(any(rng));

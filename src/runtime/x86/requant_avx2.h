@@ -79,8 +79,15 @@ inline void FillRequantLane(const S8Requant& q, int c, int channels, RequantBloc
   b.remainder_mask[lane] = static_cast<int32_t>((int64_t{1} << right) - 1);
   b.threshold[lane] = b.remainder_mask[lane] >> 1;
   const int64_t round = right >= 1 ? (int64_t{1} << 30) + (int64_t{1} << (30 + right)) : 0;
-  (lane % 2 == 0 ? b.round_even : b.round_odd)[lane / 2] = round;
-  (lane % 2 == 0 ? b.round_even_negative : b.round_odd_negative)[lane / 2] = round - (int64_t{1} << 31);
+  // (Plain branches: GCC 12 with -fsanitize=undefined miscompiled the conditional-array form
+  // `(odd ? b.round_odd : b.round_even)[lane / 2] = ...`, storing every odd lane at index 0.)
+  if (lane % 2 == 0) {
+    b.round_even[lane / 2] = round;
+    b.round_even_negative[lane / 2] = round - (int64_t{1} << 31);
+  } else {
+    b.round_odd[lane / 2] = round;
+    b.round_odd_negative[lane / 2] = round - (int64_t{1} << 31);
+  }
   b.high_shift[lane] = right >= 1 ? right - 1 : 0;
   b.single_rounding = true;
   for (int j = 0; j < 8; ++j)
