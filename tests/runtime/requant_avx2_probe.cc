@@ -19,7 +19,7 @@ bool RequantizeAvx2Probe(const int32_t multiplier[8], const int32_t shift[8], in
   x86::FillRequantBlocks(q, 8, 8, &block);
   const __m256i r = x86::Requantize8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc)), x86::LoadRequant8(block), _mm256_set1_epi32(output_offset));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), r);
-  return block.single_rounding;
+  return block.fused_rounding;
 }
 
 }  // namespace personcls::testing

@@ -9,7 +9,7 @@ namespace personcls::testing {
 
 // Requantizes acc[0..8) as Requantize8 does, lane j with (multiplier[j], shift[j]) and
 // output_offset, into out[0..8) (int32, before the int8 clamp). Returns whether the block
-// took the single-rounding form (RequantBlock8::single_rounding).
+// took the fused-rounding form (RequantBlock8::fused_rounding).
 bool RequantizeAvx2Probe(const int32_t multiplier[8], const int32_t shift[8], int32_t output_offset, const int32_t acc[8],
                          int32_t out[8]);
 

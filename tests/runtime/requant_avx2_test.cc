@@ -1,6 +1,6 @@
 // The AVX2 requantization (src/runtime/x86/requant_avx2.h) against the scalar
 // specification quant::MultiplyByQuantizedMultiplier, lane by lane, through both of its
-// forms: the single rounding that every right-shifting block takes, and TFLite's two-step
+// forms: the fused rounding that every right-shifting block takes, and TFLite's two-step
 // form for the rest (a lane with a left shift or shift 0).
 // Accumulators include the int32 extremes and values within a few units of each
 // rounding's ties, where the two forms could part.
@@ -64,7 +64,7 @@ class RequantAvx2Test : public ::testing::Test {
   }
 
   // Checks every lane of the block (multiplier[j], shift[j]) over each lane's interesting
-  // accumulators; returns whether the block took the single-rounding form.
+  // accumulators; returns whether the block took the fused-rounding form.
   bool CheckBlock(const int32_t (&multiplier)[8], const int32_t (&shift)[8], int32_t offset, std::mt19937& rng) {
     std::vector<int32_t> lanes[8];
     size_t rounds = 0;
@@ -72,27 +72,27 @@ class RequantAvx2Test : public ::testing::Test {
       lanes[j] = InterestingAccumulators(multiplier[j], shift[j], rng);
       rounds = std::max(rounds, lanes[j].size());
     }
-    bool single = false;
+    bool fused = false;
     for (size_t r = 0; r < rounds; ++r) {
       int32_t acc[8], out[8];
       for (int j = 0; j < 8; ++j) acc[j] = lanes[j][r % lanes[j].size()];
-      single = RequantizeAvx2Probe(multiplier, shift, offset, acc, out);
+      fused = RequantizeAvx2Probe(multiplier, shift, offset, acc, out);
       for (int j = 0; j < 8; ++j) {
         const int32_t want =
             quant::AddWrapping(quant::MultiplyByQuantizedMultiplier(acc[j], multiplier[j], shift[j]), offset);
         if (out[j] != want) {
           ADD_FAILURE() << "lane " << j << ": acc " << acc[j] << " multiplier " << multiplier[j] << " shift " << shift[j]
-                        << " offset " << offset << (single ? " (single rounding)" : " (two roundings)") << ": got "
+                        << " offset " << offset << (fused ? " (fused rounding)" : " (two roundings)") << ": got "
                         << out[j] << ", reference " << want;
-          return single;
+          return fused;
         }
       }
     }
-    return single;
+    return fused;
   }
 };
 
-TEST_F(RequantAvx2Test, EveryRightShiftTakesTheSingleRoundingAndMatchesTheReference) {
+TEST_F(RequantAvx2Test, EveryRightShiftTakesTheFusedRoundingAndMatchesTheReference) {
   const uint32_t seed = ::personcls::testing::TestSeed();
   PCLS_SEED_TRACE(seed);
   std::mt19937 rng(seed);
@@ -119,7 +119,7 @@ TEST_F(RequantAvx2Test, LeftShiftsAndShiftZeroTakeTwoRoundingsAndMatch) {
   PCLS_SEED_TRACE(seed);
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int32_t> normalized(1 << 30, kMax);
-  // One lane outside the single-rounding form sends the whole block to the two-step form.
+  // One lane outside the fused-rounding form sends the whole block to the two-step form.
   for (int odd_lane = 0; odd_lane < 8; ++odd_lane) {
     for (int kind = 0; kind < 2; ++kind) {
       int32_t m[8], s[8];
@@ -144,7 +144,7 @@ TEST_F(RequantAvx2Test, LeftShiftsAndShiftZeroTakeTwoRoundingsAndMatch) {
 }
 
 TEST_F(RequantAvx2Test, ProductsJustBelowZeroRoundToZeroForEveryShift) {
-  // p = x * m in [-2^30, 0) is where the single-rounding form's sign test differs from the
+  // p = x * m in [-2^30, 0) is where the fused-rounding form's sign test differs from the
   // reference's (h < 0); the result must still be 0 for every e >= 1.
   for (int e = 1; e <= 31; ++e) {
     int32_t m[8], s[8], acc[8], out[8];

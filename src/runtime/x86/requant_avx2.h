@@ -26,9 +26,11 @@ namespace personcls::x86 {
 //
 // Two exact ways to compute the same result:
 //  - General (any shift in [-31, 31]): TFLite's two steps as written above, 16 vector ops.
-//  - Single rounding (every lane right-shifts, e = -shift >= 1; that is every layer whose
+//  - Fused rounding (every lane right-shifts, e = -shift >= 1; that is every layer whose
 //    real scale is below 0.5, which is every convolution of the models we ship): the two
-//    roundings fold into one 64-bit sum, 11 vector ops. Nested floor divisions compose,
+//    roundings fold into one 64-bit sum, 11 vector ops, with the double-rounding result
+//    (not TFLITE_SINGLE_ROUNDING's, which differs by 1 on some inputs; see
+//    docs/tflite-int8-semantics.md 1.6-1.7). Nested floor divisions compose,
 //    floor(floor(a / b) / c) = floor(a / (b c)), so with p = x * m (m >= 0)
 //        r = floor((p + 2^30 + 2^(30+e) - n * 2^31) / 2^(31+e)),  n = [p + 2^30 < 0]
 //    (n is the "h < 0" of RoundingDivideByPOT's threshold). The vector code takes n from
@@ -44,12 +46,12 @@ struct alignas(32) RequantBlock8 {
   int32_t right_shift[8];
   int32_t remainder_mask[8];  // (1 << right_shift) - 1
   int32_t threshold[8];       // remainder_mask >> 1 (plus 1 for negative values, at run time)
-  // Single rounding: 2^30 + 2^(30+e) (p >= 0) and that minus 2^31 (p < 0) for the even
+  // Fused rounding: 2^30 + 2^(30+e) (p >= 0) and that minus 2^31 (p < 0) for the even
   // lanes (channels 0, 2, 4, 6) and the odd ones (1, 3, 5, 7); e - 1 per lane.
   int64_t round_even[4], round_even_negative[4];
   int64_t round_odd[4], round_odd_negative[4];
   int32_t high_shift[8];
-  bool single_rounding;  // every lane qualifies (see above)
+  bool fused_rounding;  // every lane qualifies (see above)
 };
 
 // True when every channel's (multiplier, shift) is in the range the vector code handles
@@ -65,7 +67,7 @@ inline bool RequantSupported(const S8Requant& q, int channels) {
 
 // Sets lane `lane` of `b` to output channel c's constants; a channel c >= channels gets a
 // zero multiplier and a right shift of 1 (its lane is computed but never stored). Once all
-// 8 lanes are set, b.single_rounding says whether the single-rounding form applies.
+// 8 lanes are set, b.fused_rounding says whether the fused-rounding form applies.
 inline void FillRequantLane(const S8Requant& q, int c, int channels, RequantBlock8& b, int lane) {
   const int ch = q.per_tensor ? 0 : c;
   const bool real = c < channels;
@@ -89,9 +91,9 @@ inline void FillRequantLane(const S8Requant& q, int c, int channels, RequantBloc
     b.round_odd_negative[lane / 2] = round - (int64_t{1} << 31);
   }
   b.high_shift[lane] = right >= 1 ? right - 1 : 0;
-  b.single_rounding = true;
+  b.fused_rounding = true;
   for (int j = 0; j < 8; ++j)
-    if (b.right_shift[j] < 1) b.single_rounding = false;
+    if (b.right_shift[j] < 1) b.fused_rounding = false;
 }
 
 // Fills blocks[0 .. ceil(channels_padded / 8)) from `q`, 8 consecutive channels per block.
@@ -103,9 +105,9 @@ inline void FillRequantBlocks(const S8Requant& q, int channels, int channels_pad
 // outside the pixel loop: the int8 stores between uses could alias the block in memory).
 // Only the fields of the block's form are loaded; the others are zero.
 struct Requant8 {
-  bool single_rounding;
+  bool fused_rounding;
   __m256i multiplier, multiplier_odd;
-  __m256i round_even, round_even_negative, round_odd, round_odd_negative, high_shift;  // single rounding
+  __m256i round_even, round_even_negative, round_odd, round_odd_negative, high_shift;  // fused rounding
   __m256i left_shift, right_shift, remainder_mask, threshold;                          // two roundings
 };
 
@@ -120,7 +122,7 @@ inline __m256i SelectBySign(__m256i positive, __m256i negative, __m256i product)
       _mm256_blendv_pd(_mm256_castsi256_pd(positive), _mm256_castsi256_pd(negative), _mm256_castsi256_pd(product)));
 }
 
-inline __m256i SingleRounding(__m256i acc, const Requant8& p) {
+inline __m256i FusedRounding(__m256i acc, const Requant8& p) {
   const __m256i even = _mm256_mul_epi32(acc, p.multiplier);  // lanes 0, 2, 4, 6 -> 64 bits
   const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), p.multiplier_odd);
   const __m256i even_sum = _mm256_add_epi64(even, SelectBySign(p.round_even, p.round_even_negative, even));
@@ -148,53 +150,53 @@ inline __m256i DoubleRounding(__m256i acc, const Requant8& p) {
 
 }  // namespace requant_detail
 
-// Loads the constants of form kSingleRounding (which must be b.single_rounding); the other
+// Loads the constants of form kFusedRounding (which must be b.fused_rounding); the other
 // form's fields are zero.
-template <bool kSingleRounding>
+template <bool kFusedRounding>
 inline Requant8 LoadRequant8(const RequantBlock8& b) {
   using requant_detail::Load;
   const __m256i zero = _mm256_setzero_si256();
   Requant8 r;
-  r.single_rounding = kSingleRounding;
+  r.fused_rounding = kFusedRounding;
   r.multiplier = Load(b.multiplier);
   r.multiplier_odd = Load(b.multiplier_odd);
-  r.round_even = kSingleRounding ? Load(b.round_even) : zero;
-  r.round_even_negative = kSingleRounding ? Load(b.round_even_negative) : zero;
-  r.round_odd = kSingleRounding ? Load(b.round_odd) : zero;
-  r.round_odd_negative = kSingleRounding ? Load(b.round_odd_negative) : zero;
-  r.high_shift = kSingleRounding ? Load(b.high_shift) : zero;
-  r.left_shift = kSingleRounding ? zero : Load(b.left_shift);
-  r.right_shift = kSingleRounding ? zero : Load(b.right_shift);
-  r.remainder_mask = kSingleRounding ? zero : Load(b.remainder_mask);
-  r.threshold = kSingleRounding ? zero : Load(b.threshold);
+  r.round_even = kFusedRounding ? Load(b.round_even) : zero;
+  r.round_even_negative = kFusedRounding ? Load(b.round_even_negative) : zero;
+  r.round_odd = kFusedRounding ? Load(b.round_odd) : zero;
+  r.round_odd_negative = kFusedRounding ? Load(b.round_odd_negative) : zero;
+  r.high_shift = kFusedRounding ? Load(b.high_shift) : zero;
+  r.left_shift = kFusedRounding ? zero : Load(b.left_shift);
+  r.right_shift = kFusedRounding ? zero : Load(b.right_shift);
+  r.remainder_mask = kFusedRounding ? zero : Load(b.remainder_mask);
+  r.threshold = kFusedRounding ? zero : Load(b.threshold);
   return r;
 }
 
 inline Requant8 LoadRequant8(const RequantBlock8& b) {
-  return b.single_rounding ? LoadRequant8<true>(b) : LoadRequant8<false>(b);
+  return b.fused_rounding ? LoadRequant8<true>(b) : LoadRequant8<false>(b);
 }
 
 // MultiplyByQuantizedMultiplier(acc, ...) + output_offset for 8 lanes (no clamp), in the
-// form chosen at compile time (kSingleRounding must equal p.single_rounding): for loops
+// form chosen at compile time (kFusedRounding must equal p.fused_rounding): for loops
 // that choose the form once per block.
-template <bool kSingleRounding>
+template <bool kFusedRounding>
 inline __m256i Requantize8(__m256i acc, const Requant8& p, __m256i output_offset) {
-  const __m256i r = kSingleRounding ? requant_detail::SingleRounding(acc, p) : requant_detail::DoubleRounding(acc, p);
+  const __m256i r = kFusedRounding ? requant_detail::FusedRounding(acc, p) : requant_detail::DoubleRounding(acc, p);
   return _mm256_add_epi32(r, output_offset);
 }
 
 // As above, the form chosen at run time: the branch goes the same way for every call on
 // a block (and, in practice, every block).
 inline __m256i Requantize8(__m256i acc, const Requant8& p, __m256i output_offset) {
-  return p.single_rounding ? Requantize8<true>(acc, p, output_offset) : Requantize8<false>(acc, p, output_offset);
+  return p.fused_rounding ? Requantize8<true>(acc, p, output_offset) : Requantize8<false>(acc, p, output_offset);
 }
 
-// As Requantize8<kSingleRounding> with the constants read from the block in memory
+// As Requantize8<kFusedRounding> with the constants read from the block in memory
 // (memory operands): for register-starved callers (a tile's accumulators fill the
 // register file).
-template <bool kSingleRounding>
+template <bool kFusedRounding>
 inline __m256i Requantize8(__m256i acc, const RequantBlock8& b, __m256i output_offset) {
-  return Requantize8<kSingleRounding>(acc, LoadRequant8<kSingleRounding>(b), output_offset);
+  return Requantize8<kFusedRounding>(acc, LoadRequant8<kFusedRounding>(b), output_offset);
 }
 
 // Saturates 8 int32 lanes to int8 and clamps to [act_min, act_max] (given as 16 copies in

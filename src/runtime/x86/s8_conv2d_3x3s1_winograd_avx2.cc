@@ -55,8 +55,8 @@ class S8Conv2d3x3s1WinogradAvx2 final : public FastKernel {
  private:
   void TransformInput(const int8_t* input, const WinogradBand& b, int16_t* v) const;
   void Multiply(const int16_t* v, int tiles, int t0, int ob, int32_t* m) const;
-  // kSingleRounding: the requantization form of both of the block's RequantBlock8s.
-  template <bool kSingleRounding>
+  // kFusedRounding: the requantization form of both of the block's RequantBlock8s.
+  template <bool kFusedRounding>
   void TransformOutput(const int32_t* m, const WinogradBand& b, int t0, int count, int ob, int8_t* output) const;
   void RunBand(const int8_t* input, int8_t* output, int16_t* v, int task) const;
 
@@ -202,7 +202,7 @@ void S8Conv2d3x3s1WinogradAvx2::Multiply(const int16_t* v, int tiles, int t0, in
 
 // Y = (A^T m A) >> 2 + bias, requantized, clamped and stored, for tiles t0 .. t0 + count
 // of the band, output channels [ob * 16, + 16).
-template <bool kSingleRounding>
+template <bool kFusedRounding>
 void S8Conv2d3x3s1WinogradAvx2::TransformOutput(const int32_t* m, const WinogradBand& b, int t0, int count, int ob,
                                                 int8_t* output) const {
   const __m256i out_offset = _mm256_set1_epi32(output_offset_);
@@ -234,8 +234,8 @@ void S8Conv2d3x3s1WinogradAvx2::TransformOutput(const int32_t* m, const Winograd
     }
     for (int r = 0; r < 2 && oy + r < g_.out_h; ++r) {
       for (int q = 0; q < 2 && ox + q < g_.out_w; ++q) {
-        const __m128i packed = PackClamp16(Requantize8<kSingleRounding>(y[r][q][0], rq[0], out_offset),
-                                           Requantize8<kSingleRounding>(y[r][q][1], rq[1], out_offset),
+        const __m128i packed = PackClamp16(Requantize8<kFusedRounding>(y[r][q][0], rq[0], out_offset),
+                                           Requantize8<kFusedRounding>(y[r][q][1], rq[1], out_offset),
                                            act_min, act_max);
         StoreFirstBytes(output + ((int64_t{b.n} * g_.out_h + oy + r) * g_.out_w + ox + q) * g_.out_c + oc0, packed, channels);
       }
@@ -251,7 +251,7 @@ void S8Conv2d3x3s1WinogradAvx2::RunBand(const int8_t* input, int8_t* output, int
     for (int ob = 0; ob < oc_blocks_; ++ob) {
       Multiply(v, b.tiles, t0, ob, m);
       const int count = b.tiles - t0 < kMr ? b.tiles - t0 : kMr;
-      if (requant_[ob * 2].single_rounding && requant_[ob * 2 + 1].single_rounding)
+      if (requant_[ob * 2].fused_rounding && requant_[ob * 2 + 1].fused_rounding)
         TransformOutput<true>(m, b, t0, count, ob, output);
       else
         TransformOutput<false>(m, b, t0, count, ob, output);

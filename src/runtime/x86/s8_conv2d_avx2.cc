@@ -229,25 +229,25 @@ void S8Conv2dAvx2::ComputeTileBlock(const int16_t* const* a, int8_t* const* dst,
     const RequantBlock8* rq = &requant_[ob * kVectors];
     const int oc0 = ob * kNr;
     const int count = g_.out_c - oc0 < kNr ? g_.out_c - oc0 : kNr;
-    auto store = [&](auto single_rounding) {
-      constexpr bool kSingle = decltype(single_rounding)::value;
+    auto store = [&](auto fused_rounding) {
+      constexpr bool kFused = decltype(fused_rounding)::value;
 #pragma GCC unroll 6
       for (int i = 0; i < kMr; ++i) {
         if (i >= valid) break;
         int8_t* d = dst[i] + oc0;
         __m128i packed;
         if constexpr (kVectors == 2)
-          packed = PackClamp16(Requantize8<kSingle>(acc[i][0], rq[0], out_offset), Requantize8<kSingle>(acc[i][1], rq[1], out_offset),
+          packed = PackClamp16(Requantize8<kFused>(acc[i][0], rq[0], out_offset), Requantize8<kFused>(acc[i][1], rq[1], out_offset),
                                act_min, act_max);
         else
-          packed = PackClamp8(Requantize8<kSingle>(acc[i][0], rq[0], out_offset), act_min, act_max);
+          packed = PackClamp8(Requantize8<kFused>(acc[i][0], rq[0], out_offset), act_min, act_max);
         if (kVectors == 1 && count == 8)
           _mm_storel_epi64(reinterpret_cast<__m128i*>(d), packed);
         else
           StoreFirstBytes(d, packed, count);
       }
     };
-    if (rq[0].single_rounding && rq[kVectors - 1].single_rounding)
+    if (rq[0].fused_rounding && rq[kVectors - 1].fused_rounding)
       store(std::true_type{});
     else
       store(std::false_type{});
