@@ -39,25 +39,20 @@ bool PreparePool2D(PrepareContext& ctx, bool average, Diag& d) {
     quant::ActivationRangeInt8(o.activation, output.scale(), output.zero_point(), &p->act_min, &p->act_max);
     ctx.kernel_name = average ? "s8_avgpool2d_ref" : "s8_maxpool2d_ref";
     if (ctx.use_fast && (average ? SelectMcuS8AvgPool2d(g, &p->mcu) : SelectMcuS8MaxPool2d(g, &p->mcu))) ctx.kernel_name = p->mcu.name;
-    if (ctx.use_fast && average && ctx.fast_factory && !p->mcu.run) {
-      const FastKernelChoice c = ctx.fast_factory->S8AvgPool2d(g, p->act_min, p->act_max);
-      if (c.kernel) {
-        p->fast = c.kernel;
-        ctx.kernel_name = c.name;
-      }
-    }
   } else if (p->dtype == DType::kFloat32) {
     quant::ActivationRangeFloat(o.activation, &p->clamp.min, &p->clamp.max);
     ctx.kernel_name = average ? "f32_avgpool2d_ref" : "f32_maxpool2d_ref";
-    if (ctx.use_fast && average && ctx.fast_factory) {
-      const FastKernelChoice c = ctx.fast_factory->F32AvgPool2d(g, p->clamp);
-      if (c.kernel) {
-        p->fast = c.kernel;
-        ctx.kernel_name = c.name;
-      }
-    }
   } else {
     return d.Fail("input type %s not supported", DTypeName(p->dtype));
+  }
+  // The PC's AVX2 average pool, where the host supplies one (no MCU kernel was chosen).
+  if (ctx.use_fast && average && ctx.fast_factory && !p->mcu.run) {
+    const FastKernelChoice c = p->dtype == DType::kInt8 ? ctx.fast_factory->S8AvgPool2d(g, p->act_min, p->act_max)
+                                                        : ctx.fast_factory->F32AvgPool2d(g, p->clamp);
+    if (c.kernel) {
+      p->fast = c.kernel;
+      ctx.kernel_name = c.name;
+    }
   }
   return true;
 }

@@ -27,6 +27,20 @@ namespace {
 
 constexpr int kLanes = 8;
 
+// Calls fn(image, w, out) for every output pixel with a non-empty window: image is the
+// pixel's input image [H][W][C], w its in-bounds window, out its C outputs.
+template <typename T, typename Fn>
+void ForEachPoolWindow(const ConvGeometry& g, const T* input, T* output, Fn&& fn) {
+  for (int n = 0; n < g.batch; ++n) {
+    const T* image = input + int64_t{n} * g.in_h * g.in_w * g.in_c;
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox, output += g.in_c) {
+        const PoolWindow w = PoolWindowAt(g, oy, ox);
+        if (w.taps() > 0) fn(image, w, output);  // prepare refuses empty windows, as the reference
+      }
+  }
+}
+
 class S8AvgPool2dAvx2 final : public FastKernel {
  public:
   S8AvgPool2dAvx2(const ConvGeometry& g, int32_t act_min, int32_t act_max) : g_(g), act_min_(act_min), act_max_(act_max) {}
@@ -40,45 +54,38 @@ class S8AvgPool2dAvx2 final : public FastKernel {
 };
 
 void S8AvgPool2dAvx2::Run(const void* input, void* output, void*, int) const {
-  const int8_t* in = static_cast<const int8_t*>(input);
-  int8_t* out = static_cast<int8_t*>(output);
   const int channels = g_.in_c;
   const int full = channels / kLanes * kLanes;
   const __m256i lo = _mm256_set1_epi32(act_min_), hi = _mm256_set1_epi32(act_max_);
-  for (int n = 0; n < g_.batch; ++n) {
-    const int8_t* image = in + int64_t{n} * g_.in_h * g_.in_w * channels;
-    for (int oy = 0; oy < g_.out_h; ++oy)
-      for (int ox = 0; ox < g_.out_w; ++ox, out += channels) {
-        const PoolWindow w = PoolWindowAt(g_, oy, ox);
-        const int32_t taps = w.taps();
-        if (taps <= 0) continue;  // as the reference: no average (prepare refuses such windows)
-        const int32_t half = taps / 2;
-        const __m256 taps_f = _mm256_set1_ps(static_cast<float>(taps));
-        const __m256i half_v = _mm256_set1_epi32(half);
-        for (int c = 0; c < full; c += kLanes) {
-          __m256i sum = _mm256_setzero_si256();
-          for (int y = w.yb; y < w.ye; ++y) {
-            const int8_t* p = image + (int64_t{y} * g_.in_w + w.xb) * channels + c;
-            for (int x = w.xb; x < w.xe; ++x, p += channels)
-              sum = _mm256_add_epi32(sum, _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
-          }
-          // acc > 0 ? acc + half : acc - half, then the truncating division (see above).
-          const __m256i positive = _mm256_cmpgt_epi32(sum, _mm256_setzero_si256());
-          const __m256i numerator = _mm256_blendv_epi8(_mm256_sub_epi32(sum, half_v), _mm256_add_epi32(sum, half_v), positive);
-          const __m256i q = _mm256_cvttps_epi32(_mm256_div_ps(_mm256_cvtepi32_ps(numerator), taps_f));
-          const __m256i r = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
-          const __m128i r16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
-          _mm_storel_epi64(reinterpret_cast<__m128i*>(out + c), _mm_packs_epi16(r16, r16));
-        }
-        for (int c = full; c < channels; ++c) {
-          int32_t acc = 0;
-          for (int y = w.yb; y < w.ye; ++y)
-            for (int x = w.xb; x < w.xe; ++x) acc += image[(int64_t{y} * g_.in_w + x) * channels + c];
-          acc = acc > 0 ? (acc + half) / taps : (acc - half) / taps;
-          out[c] = static_cast<int8_t>(std::min(std::max(acc, act_min_), act_max_));
-        }
+  ForEachPoolWindow(g_, static_cast<const int8_t*>(input), static_cast<int8_t*>(output),
+                    [&](const int8_t* image, const PoolWindow& w, int8_t* out) {
+    const int32_t taps = w.taps();
+    const int32_t half = taps / 2;
+    const __m256 taps_f = _mm256_set1_ps(static_cast<float>(taps));
+    const __m256i half_v = _mm256_set1_epi32(half);
+    for (int c = 0; c < full; c += kLanes) {
+      __m256i sum = _mm256_setzero_si256();
+      for (int y = w.yb; y < w.ye; ++y) {
+        const int8_t* p = image + (int64_t{y} * g_.in_w + w.xb) * channels + c;
+        for (int x = w.xb; x < w.xe; ++x, p += channels)
+          sum = _mm256_add_epi32(sum, _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
       }
-  }
+      // acc > 0 ? acc + half : acc - half, then the truncating division (see above).
+      const __m256i positive = _mm256_cmpgt_epi32(sum, _mm256_setzero_si256());
+      const __m256i numerator = _mm256_blendv_epi8(_mm256_sub_epi32(sum, half_v), _mm256_add_epi32(sum, half_v), positive);
+      const __m256i q = _mm256_cvttps_epi32(_mm256_div_ps(_mm256_cvtepi32_ps(numerator), taps_f));
+      const __m256i r = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
+      const __m128i r16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + c), _mm_packs_epi16(r16, r16));
+    }
+    for (int c = full; c < channels; ++c) {
+      int32_t acc = 0;
+      for (int y = w.yb; y < w.ye; ++y)
+        for (int x = w.xb; x < w.xe; ++x) acc += image[(int64_t{y} * g_.in_w + x) * channels + c];
+      acc = acc > 0 ? (acc + half) / taps : (acc - half) / taps;
+      out[c] = static_cast<int8_t>(std::min(std::max(acc, act_min_), act_max_));
+    }
+  });
 }
 
 class F32AvgPool2dAvx2 final : public FastKernel {
@@ -94,38 +101,30 @@ class F32AvgPool2dAvx2 final : public FastKernel {
 };
 
 void F32AvgPool2dAvx2::Run(const void* input, void* output, void*, int) const {
-  const float* in = static_cast<const float*>(input);
-  float* out = static_cast<float*>(output);
   const int channels = g_.in_c;
   const int full = channels / kLanes * kLanes;
   const __m256 lo = _mm256_set1_ps(clamp_.min), hi = _mm256_set1_ps(clamp_.max);
-  for (int n = 0; n < g_.batch; ++n) {
-    const float* image = in + int64_t{n} * g_.in_h * g_.in_w * channels;
-    for (int oy = 0; oy < g_.out_h; ++oy)
-      for (int ox = 0; ox < g_.out_w; ++ox, out += channels) {
-        const PoolWindow w = PoolWindowAt(g_, oy, ox);
-        const int32_t taps = w.taps();
-        if (taps <= 0) continue;
-        const float taps_f = static_cast<float>(taps);
-        const __m256 taps_v = _mm256_set1_ps(taps_f);
-        for (int c = 0; c < full; c += kLanes) {
-          __m256 acc = _mm256_setzero_ps();
-          for (int y = w.yb; y < w.ye; ++y) {
-            const float* p = image + (int64_t{y} * g_.in_w + w.xb) * channels + c;
-            for (int x = w.xb; x < w.xe; ++x, p += channels) acc = _mm256_add_ps(acc, _mm256_loadu_ps(p));
-          }
-          // std::min(std::max(acc / taps, lo), hi), NaN behaviour included: max_ps/min_ps
-          // return their second operand when unordered.
-          _mm256_storeu_ps(out + c, _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_div_ps(acc, taps_v))));
-        }
-        for (int c = full; c < channels; ++c) {
-          float acc = 0.0f;
-          for (int y = w.yb; y < w.ye; ++y)
-            for (int x = w.xb; x < w.xe; ++x) acc += image[(int64_t{y} * g_.in_w + x) * channels + c];
-          out[c] = std::min(std::max(acc / taps_f, clamp_.min), clamp_.max);
-        }
+  ForEachPoolWindow(g_, static_cast<const float*>(input), static_cast<float*>(output),
+                    [&](const float* image, const PoolWindow& w, float* out) {
+    const float taps = static_cast<float>(w.taps());
+    const __m256 taps_v = _mm256_set1_ps(taps);
+    for (int c = 0; c < full; c += kLanes) {
+      __m256 acc = _mm256_setzero_ps();
+      for (int y = w.yb; y < w.ye; ++y) {
+        const float* p = image + (int64_t{y} * g_.in_w + w.xb) * channels + c;
+        for (int x = w.xb; x < w.xe; ++x, p += channels) acc = _mm256_add_ps(acc, _mm256_loadu_ps(p));
       }
-  }
+      // std::min(std::max(acc / taps, lo), hi), NaN behaviour included: max_ps/min_ps
+      // return their second operand when unordered.
+      _mm256_storeu_ps(out + c, _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_div_ps(acc, taps_v))));
+    }
+    for (int c = full; c < channels; ++c) {
+      float acc = 0.0f;
+      for (int y = w.yb; y < w.ye; ++y)
+        for (int x = w.xb; x < w.xe; ++x) acc += image[(int64_t{y} * g_.in_w + x) * channels + c];
+      out[c] = std::min(std::max(acc / taps, clamp_.min), clamp_.max);
+    }
+  });
 }
 
 }  // namespace

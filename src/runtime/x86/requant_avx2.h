@@ -97,8 +97,13 @@ inline void FillRequantLane(const S8Requant& q, int c, int channels, RequantBloc
 }
 
 // Fills blocks[0 .. ceil(channels_padded / 8)) from `q`, 8 consecutive channels per block.
-inline void FillRequantBlocks(const S8Requant& q, int channels, int channels_padded, RequantBlock8* blocks) {
+// Returns whether every block takes the fused-rounding form (a kernel can then choose the
+// form once, at prepare time; the two forms give identical results).
+inline bool FillRequantBlocks(const S8Requant& q, int channels, int channels_padded, RequantBlock8* blocks) {
   for (int c = 0; c < channels_padded; ++c) FillRequantLane(q, c, channels, blocks[c / 8], c % 8);
+  bool all_fused = true;
+  for (int b = 0; b < (channels_padded + 7) / 8; ++b) all_fused = all_fused && blocks[b].fused_rounding;
+  return all_fused;
 }
 
 // The constants of one RequantBlock8 held in registers (load once per channel block,

@@ -55,7 +55,7 @@ class S8Conv2d3x3s1WinogradAvx2 final : public FastKernel {
  private:
   void TransformInput(const int8_t* input, const WinogradBand& b, int16_t* v) const;
   void Multiply(const int16_t* v, int tiles, int t0, int ob, int32_t* m) const;
-  // kFusedRounding: the requantization form of both of the block's RequantBlock8s.
+  // kFusedRounding: fused_rounding_ (the requantization form of every block).
   template <bool kFusedRounding>
   void TransformOutput(const int32_t* m, const WinogradBand& b, int t0, int count, int ob, int8_t* output) const;
   void RunBand(const int8_t* input, int8_t* output, int16_t* v, int task) const;
@@ -73,6 +73,7 @@ class S8Conv2d3x3s1WinogradAvx2 final : public FastKernel {
   AlignedBuffer<int16_t> u_;             // [oc_blocks][16][cin_p / 2][16][2]: U' per position k
   AlignedBuffer<int32_t> bias_;          // [oc_blocks * 16], input offset folded in
   AlignedBuffer<RequantBlock8> requant_;  // [oc_blocks * 2]
+  bool fused_rounding_ = false;           // every block of requant_ takes the fused form
 };
 
 bool S8Conv2d3x3s1WinogradAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t* filter, const int32_t* bias,
@@ -117,7 +118,7 @@ bool S8Conv2d3x3s1WinogradAvx2::Init(const ConvGeometry& g, const S8Requant& q, 
     const int64_t folded = (bias ? int64_t{bias[oc]} : 0) + int64_t{q.input_offset} * weight_sum;
     bias_[oc] = static_cast<int32_t>(static_cast<uint32_t>(folded));  // wraps as the reference's int32 sum
   }
-  FillRequantBlocks(q, g.out_c, padded_oc, requant_.data());
+  fused_rounding_ = FillRequantBlocks(q, g.out_c, padded_oc, requant_.data());
   return true;
 }
 
@@ -209,7 +210,7 @@ void S8Conv2d3x3s1WinogradAvx2::TransformOutput(const int32_t* m, const Winograd
   const __m128i act_min = _mm_set1_epi8(act_min_), act_max = _mm_set1_epi8(act_max_);
   const int oc0 = ob * kNr;
   const int channels = g_.out_c - oc0 < kNr ? g_.out_c - oc0 : kNr;
-  const Requant8 rq[2] = {LoadRequant8(requant_[ob * 2]), LoadRequant8(requant_[ob * 2 + 1])};
+  const Requant8 rq[2] = {LoadRequant8<kFusedRounding>(requant_[ob * 2]), LoadRequant8<kFusedRounding>(requant_[ob * 2 + 1])};
   const __m256i bias[2] = {_mm256_load_si256(reinterpret_cast<const __m256i*>(bias_.data() + oc0)),
                            _mm256_load_si256(reinterpret_cast<const __m256i*>(bias_.data() + oc0 + 8))};
   for (int i = 0; i < count; ++i) {
@@ -251,7 +252,7 @@ void S8Conv2d3x3s1WinogradAvx2::RunBand(const int8_t* input, int8_t* output, int
     for (int ob = 0; ob < oc_blocks_; ++ob) {
       Multiply(v, b.tiles, t0, ob, m);
       const int count = b.tiles - t0 < kMr ? b.tiles - t0 : kMr;
-      if (requant_[ob * 2].fused_rounding && requant_[ob * 2 + 1].fused_rounding)
+      if (fused_rounding_)
         TransformOutput<true>(m, b, t0, count, ob, output);
       else
         TransformOutput<false>(m, b, t0, count, ob, output);

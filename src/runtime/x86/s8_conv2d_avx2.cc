@@ -82,6 +82,7 @@ class S8Conv2dAvx2 final : public FastKernel {
   AlignedBuffer<int16_t> weights_;          // [oc_blocks][segments][segment_pairs][nr][2]
   AlignedBuffer<int32_t> bias_;             // [oc_blocks * nr], input offset folded in
   AlignedBuffer<RequantBlock8> requant_;    // [oc_blocks * nr / 8]
+  bool fused_rounding_ = false;             // every block of requant_ takes the fused form
   AlignedBuffer<int32_t> segment_offsets_;  // [segments]: int16 offset from a window origin
 };
 
@@ -129,7 +130,7 @@ bool S8Conv2dAvx2::Init(const ConvGeometry& g, const S8Requant& q, const int8_t*
     const int64_t folded = (bias ? int64_t{bias[oc]} : 0) + int64_t{q.input_offset} * weight_sum;
     bias_[oc] = static_cast<int32_t>(static_cast<uint32_t>(folded));  // wraps as the reference's int32 sum
   }
-  FillRequantBlocks(q, g.out_c, padded_oc, requant_.data());
+  fused_rounding_ = FillRequantBlocks(q, g.out_c, padded_oc, requant_.data());
   for (int s = 0; s < segments_; ++s) {
     const int ky = row_segments ? s : s / g.k_w;
     const int kx = row_segments ? 0 : s % g.k_w;
@@ -225,7 +226,7 @@ void S8Conv2dAvx2::ComputeTileBlock(const int16_t* const* a, int8_t* const* dst,
       }
     }
     // Constants as memory operands (the accumulators fill the register file), the form
-    // chosen once per tile.
+    // chosen at prepare time.
     const RequantBlock8* rq = &requant_[ob * kVectors];
     const int oc0 = ob * kNr;
     const int count = g_.out_c - oc0 < kNr ? g_.out_c - oc0 : kNr;
@@ -247,7 +248,7 @@ void S8Conv2dAvx2::ComputeTileBlock(const int16_t* const* a, int8_t* const* dst,
           StoreFirstBytes(d, packed, count);
       }
     };
-    if (rq[0].fused_rounding && rq[kVectors - 1].fused_rounding)
+    if (fused_rounding_)
       store(std::true_type{});
     else
       store(std::false_type{});
